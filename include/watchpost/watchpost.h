@@ -1,0 +1,13 @@
+/*
+ * watchpost/watchpost.h - umbrella header for libwatchpost.
+ */
+#ifndef WATCHPOST_H
+#define WATCHPOST_H
+
+#include "engine.h"
+#include "finding.h"
+#include "limits.h"
+#include "report.h"
+#include "status.h"
+
+#endif

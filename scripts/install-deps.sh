@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# install-deps.sh - install every Debian 12 package watchpost needs to build, test and fuzz.
+# Idempotent: packages already present are not fetched again. Run as root.
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake ninja-build pkgconf clang-14 libclang-rt-14-dev
+  libgmime-3.0-dev libglib2.0-dev libyara-dev libarchive-dev libmagic-dev libmagic-mgc
+  libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
+  python3 zip
+)
+
+missing=()
+for p in "${BUILD_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

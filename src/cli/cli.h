@@ -1,0 +1,57 @@
+/*
+ * cli.h - the watchpost command: shared declarations of the subcommands and helpers.
+ * The front end owns all printing, exit codes and I/O; judgement stays in libwatchpost.
+ */
+#ifndef WATCHPOST_CLI_H
+#define WATCHPOST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "watchpost/watchpost.h"
+
+/* Exit codes (documented in `watchpost scan --help` and README). */
+enum {
+    WP_EXIT_CLEAN = 0,    /* every message scanned, no finding of weight >= 1 */
+    WP_EXIT_FINDINGS = 1, /* at least one message has a finding of weight >= 1 */
+    WP_EXIT_ERRORS = 2,   /* at least one input could not be read (takes precedence) */
+    WP_EXIT_USAGE = 3     /* bad command line, configuration or rules: nothing scanned */
+};
+
+typedef struct cli_config {
+    wp_limits limits;
+    const char **rule_paths;
+    size_t n_rule_paths;
+    bool default_rules;
+    int jobs;
+} cli_config;
+
+void cli_config_init(cli_config *c);
+/* Read a configuration file; on error prints "FILE:LINE: reason" and returns false. */
+bool cli_config_load(cli_config *c, const char *path);
+bool cli_config_add_rules(cli_config *c, const char *path);
+/* "name=value" from --limit */
+bool cli_config_limit(cli_config *c, const char *spec);
+/* The default rules directory, or NULL when none is installed. */
+const char *cli_default_rules_dir(void);
+
+int cmd_scan(int argc, char **argv);
+int cmd_findings(int argc, char **argv);
+
+/* input.c: enumerate messages from files, directories (Maildir), mbox files and stdin. */
+typedef struct input_msg {
+    char *source;   /* "path", "path#3" for the third message of an mbox, "-" */
+    unsigned char *data;
+    size_t len;
+} input_msg;
+
+typedef int (*input_cb)(void *ctx, input_msg *m); /* takes ownership of m's buffers */
+typedef void (*input_err_cb)(void *ctx, const char *source, const char *what);
+/* Walk one argument; returns the number of messages produced. */
+size_t input_walk(const char *arg, size_t max_bytes, input_cb cb, input_err_cb err, void *ctx);
+
+/* summary.c */
+void summary_print(FILE *out, const wp_report *r, bool color);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * config.c - the configuration file and option helpers shared by subcommands.
+ *
+ * Format (docs/CONFIGURATION.md): one "key = value" per line, '#' starts a comment.
+ *   rules = /etc/watchpost/rules.d     (repeatable; files or directories)
+ *   default_rules = yes|no
+ *   jobs = 4
+ *   max_part_bytes = 32M               (any limit name from docs/CONFIGURATION.md)
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void
+cli_config_init(cli_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    wp_limits_init(&c->limits);
+    c->default_rules = true;
+    c->jobs = 0; /* 0: one per online CPU */
+}
+
+bool
+cli_config_add_rules(cli_config *c, const char *path)
+{
+    const char **n = realloc(c->rule_paths, (c->n_rule_paths + 1) * sizeof(char *));
+    if (n == NULL)
+        return false;
+    c->rule_paths = n;
+    c->rule_paths[c->n_rule_paths] = strdup(path);
+    if (c->rule_paths[c->n_rule_paths] == NULL)
+        return false;
+    c->n_rule_paths++;
+    return true;
+}
+
+bool
+cli_config_limit(cli_config *c, const char *spec)
+{
+    char name[128];
+    const char *eq = strchr(spec, '=');
+    if (eq == NULL || (size_t)(eq - spec) >= sizeof name) {
+        fprintf(stderr, "watchpost: --limit wants NAME=VALUE, got '%s'\n", spec);
+        return false;
+    }
+    memcpy(name, spec, (size_t)(eq - spec));
+    name[eq - spec] = '\0';
+    char err[256];
+    if (wp_limits_set_by_name(&c->limits, name, eq + 1, err, sizeof err) != WP_OK) {
+        fprintf(stderr, "watchpost: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+static char *
+trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+bool
+cli_config_load(cli_config *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "watchpost: %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    char line[4096];
+    int lineno = 0;
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            fprintf(stderr, "%s:%d: line too long\n", path, lineno);
+            ok = false;
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *l = trim(line);
+        if (*l == '\0')
+            continue;
+        char *eq = strchr(l, '=');
+        if (eq == NULL) {
+            fprintf(stderr, "%s:%d: expected 'key = value'\n", path, lineno);
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(l), *val = trim(eq + 1);
+        if (strcmp(key, "rules") == 0) {
+            ok = cli_config_add_rules(c, val);
+        } else if (strcmp(key, "default_rules") == 0) {
+            if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0)
+                c->default_rules = true;
+            else if (strcmp(val, "no") == 0 || strcmp(val, "false") == 0)
+                c->default_rules = false;
+            else {
+                fprintf(stderr, "%s:%d: default_rules wants yes or no\n", path, lineno);
+                ok = false;
+            }
+        } else if (strcmp(key, "jobs") == 0) {
+            char *end;
+            errno = 0;
+            long v = strtol(val, &end, 10);
+            if (errno || *end || v < 0 || v > 1024) {
+                fprintf(stderr, "%s:%d: jobs wants a number from 0 to 1024\n", path, lineno);
+                ok = false;
+            } else {
+                c->jobs = (int)v;
+            }
+        } else {
+            char err[256];
+            if (wp_limits_set_by_name(&c->limits, key, val, err, sizeof err) != WP_OK) {
+                fprintf(stderr, "%s:%d: %s\n", path, lineno, err);
+                ok = false;
+            }
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+static bool
+is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *
+cli_default_rules_dir(void)
+{
+    static char buf[PATH_MAX];
+    const char *env = getenv("WATCHPOST_RULES");
+    if (env != NULL && *env)
+        return env;
+    /* installed layout: <prefix>/bin/watchpost and <prefix>/share/watchpost/rules */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            int w = snprintf(buf, sizeof buf, "%.*s/../share/watchpost/rules", PATH_MAX - 64, exe);
+            if (w > 0 && (size_t)w < sizeof buf && is_dir(buf))
+                return buf;
+        }
+    }
+    if (is_dir(WP_DEFAULT_RULES_DIR))
+        return WP_DEFAULT_RULES_DIR;
+    if (is_dir("/usr/share/watchpost/rules"))
+        return "/usr/share/watchpost/rules";
+    return NULL;
+}

@@ -1,0 +1,48 @@
+/*
+ * main.c - `watchpost`: dispatch to subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: watchpost <command> [options]\n"
+            "\n"
+            "Targeted-attack surveillance: inspects mail and reports what it saw and why.\n"
+            "\n"
+            "commands:\n"
+            "  scan       analyse messages (files, directories, Maildir, mbox, stdin)\n"
+            "  findings   list the finding codes this build can emit\n"
+            "  version    print the version\n"
+            "\n"
+            "Run 'watchpost <command> --help' for a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return WP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(argc - 1, argv + 1);
+    if (strcmp(cmd, "findings") == 0)
+        return cmd_findings(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("watchpost %s\n", wp_version());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "watchpost: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return WP_EXIT_USAGE;
+}

@@ -1,0 +1,135 @@
+/*
+ * blob.c - wp_content_analyze(): record one blob and send it to the analyzer for its kind.
+ *
+ * Every decoded MIME part, archive member, TNEF attachment and uuencoded block passes here
+ * once. The blob is hashed, typed (own sniffing always; libmagic for attachments, whose true
+ * type is reported), name-checked, taken apart when it is a container, and scanned by YARA.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "content.h"
+#include "core/util.h"
+#include "mail/mail.h"
+
+static const char *
+magic_type(wp_scan *s, const uint8_t *data, size_t len)
+{
+    if (s->sc->magic == NULL || len == 0)
+        return NULL;
+    const char *t = magic_buffer(s->sc->magic, data, len);
+    if (t == NULL)
+        return NULL;
+    size_t n = strcspn(t, ";");
+    return wp_arena_strndup(s->a, t, n);
+}
+
+static void
+pe_finding(wp_scan *s, const uint8_t *d, size_t len, const char *where)
+{
+    const char *what = "MS-DOS executable";
+    uint32_t off = len >= 0x40 ? wp_le32(d + 0x3c) : 0;
+    if (off >= 0x40 && (size_t)off + 24 <= len && memcmp(d + off, "PE\0\0", 4) == 0) {
+        uint16_t machine = wp_le16(d + off + 4);
+        uint16_t chars = wp_le16(d + off + 22);
+        const char *arch = machine == 0x14c    ? "x86"
+                           : machine == 0x8664 ? "x86-64"
+                           : machine == 0xaa64 ? "ARM64"
+                           : machine == 0x1c4  ? "ARM"
+                                               : "other";
+        what = (chars & 0x2000) ? (arch[0] == 'x' && arch[1] == '8' ? "PE DLL (x86)" : "PE DLL")
+                                : "PE executable";
+        wp_scan_finding(s, "ATTACH_EXECUTABLE", where, "%s for %s (machine 0x%04x)", what, arch,
+                        machine);
+        return;
+    }
+    wp_scan_finding(s, "ATTACH_EXECUTABLE", where, "%s (MZ header)", what);
+}
+
+void
+wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info)
+{
+    wp_kind kind = info->encrypted ? WP_KIND_DATA : wp_sniff(data, len);
+    if (kind == WP_KIND_ZIP && memmem(data, len, "[Content_Types].xml", 19) != NULL)
+        kind = WP_KIND_OOXML;
+
+    bool deep = info->is_attachment || info->depth > 0;
+    wp_object *o = wp_scan_add_object(s);
+    if (o != NULL) {
+        o->where = info->where;
+        o->name = info->name ? wp_arena_sanitize(s->a, info->name, strlen(info->name), 1024) : NULL;
+        o->declared_type = info->declared_type;
+        o->kind = wp_kind_name(kind);
+        o->size = len;
+        o->depth = info->depth;
+        o->is_attachment = info->is_attachment || info->depth > 0;
+        o->encrypted = info->encrypted;
+        o->truncated = info->truncated;
+        if (!info->encrypted) {
+            wp_hash_all(data, len, &o->hashes);
+            o->has_hashes = true;
+        }
+        const char *t = NULL;
+        if (deep && !info->encrypted)
+            t = magic_type(s, data, len);
+        if (t == NULL)
+            t = wp_kind_mime(kind);
+        if (t == NULL)
+            t = info->declared_type;
+        o->true_type = t;
+    }
+    if (info->encrypted)
+        return;
+
+    if (deep)
+        wp_filename_check(s, info->name, info->where, kind, info->declared_type);
+
+    switch (kind) {
+    case WP_KIND_PE:
+        pe_finding(s, data, len, info->where);
+        break;
+    case WP_KIND_ELF:
+        wp_scan_finding(s, "ATTACH_EXECUTABLE", info->where, "ELF executable (%s-bit)",
+                        len > 4 && data[4] == 2 ? "64" : "32");
+        break;
+    case WP_KIND_MACHO:
+        wp_scan_finding(s, "ATTACH_EXECUTABLE", info->where, "Mach-O executable");
+        break;
+    case WP_KIND_SCRIPT:
+        if (deep) {
+            size_t n = 0;
+            while (n < len && n < 80 && data[n] != '\n' && data[n] != '\r')
+                n++;
+            wp_scan_finding(s, "ATTACH_SCRIPT", info->where, "script with interpreter line '%s'",
+                            wp_arena_sanitize(s->a, (const char *)data, n, 80));
+        }
+        break;
+    case WP_KIND_DISK_IMAGE:
+        wp_scan_finding(s, "ATTACH_DISK_IMAGE", info->where, "disk image (%zu bytes)", len);
+        break;
+    case WP_KIND_LNK:
+        wp_scan_finding(s, "ATTACH_SHORTCUT", info->where, "Windows shell link (.lnk)");
+        break;
+    case WP_KIND_OLE2:
+        wp_office_ole2(s, data, len, info->where);
+        break;
+    case WP_KIND_RTF:
+        wp_rtf_analyze(s, data, len, info->where);
+        break;
+    case WP_KIND_PDF:
+        wp_pdf_analyze(s, data, len, info->where);
+        break;
+    case WP_KIND_TNEF:
+        wp_tnef_analyze(s, data, len, info);
+        break;
+    case WP_KIND_HTML:
+        if (deep)
+            wp_html_analyze(s, (const char *)data, len, info->where);
+        break;
+    default:
+        if (wp_kind_is_archive(kind) || kind == WP_KIND_OOXML)
+            wp_archive_walk(s, data, len, info, kind);
+        break;
+    }
+    wp_yara_scan(s, data, len, info->where);
+}

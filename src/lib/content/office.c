@@ -1,0 +1,262 @@
+/*
+ * office.c - macros, remote templates, DDE and embedded objects in Office documents.
+ *
+ * OOXML: called for each member of the zip by archive.c; looks at member names
+ * (vbaProject.bin, macrosheets/, embeddings/), relationship files (TargetMode="External"
+ * templates and objects: remote template injection) and the document XML (DDE fields).
+ * OLE2 (.doc/.xls/.ppt, also vbaProject.bin itself): a bounded reader of the Compound File
+ * directory (MS-CFB) that lists storage and stream names: a "VBA" storage or "_VBA_PROJECT"
+ * stream means macros, "EncryptedPackage" an encrypted document, "\1Ole10Native" an embedded
+ * package. Every sector number is range-checked and every chain walk is bounded by the
+ * number of sectors in the file, so loops in a hostile FAT end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "content.h"
+#include "core/util.h"
+
+static bool
+has_suffix_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Copy attribute value attr="..." found inside [p, end) into out; false when absent. */
+static bool
+xml_attr(const char *p, const char *end, const char *attr, char *out, size_t outlen)
+{
+    size_t alen = strlen(attr);
+    const char *q = wp_memcasemem(p, (size_t)(end - p), attr, alen);
+    if (q == NULL)
+        return false;
+    q += alen;
+    while (q < end && (*q == ' ' || *q == '='))
+        q++;
+    if (q >= end || (*q != '"' && *q != '\''))
+        return false;
+    char quote = *q++;
+    size_t i = 0;
+    while (q < end && *q != quote && i + 1 < outlen)
+        out[i++] = *q++;
+    out[i] = '\0';
+    return true;
+}
+
+static void
+scan_rels(wp_scan *s, const char *x, size_t len, const char *where)
+{
+    const char *p = x, *end = x + len;
+    int reported = 0;
+    while (p < end && reported < 20) {
+        const char *rel = wp_memcasemem(p, (size_t)(end - p), "<Relationship ", 14);
+        if (rel == NULL)
+            break;
+        const char *close = memchr(rel, '>', (size_t)(end - rel));
+        if (close == NULL)
+            break;
+        char mode[32], type[256], target[1024];
+        if (xml_attr(rel, close, "TargetMode", mode, sizeof mode) &&
+            strcasecmp(mode, "External") == 0 && xml_attr(rel, close, "Target", target, sizeof target)) {
+            const char *t = xml_attr(rel, close, "Type", type, sizeof type) ? strrchr(type, '/') : NULL;
+            t = t ? t + 1 : "unknown";
+            if (strcmp(t, "hyperlink") != 0) {
+                wp_scan_finding(s, "OFFICE_EXTERNAL_REF", where, "external %s relationship to '%s'",
+                                wp_arena_sanitize(s->a, t, strlen(t), 64),
+                                wp_arena_sanitize(s->a, target, strlen(target), 300));
+                reported++;
+            }
+            wp_scan_add_url(s, target, strlen(target), NULL, 0, "office", where);
+        }
+        p = close + 1;
+    }
+}
+
+/* DDE: a field instruction whose first word is DDE or DDEAUTO, or an Excel ddeLink. */
+static bool
+has_dde(const char *x, size_t len)
+{
+    if (wp_memcasemem(x, len, "DDEAUTO", 7) != NULL || wp_memcasemem(x, len, "<ddeLink", 8) != NULL)
+        return true;
+    const char *p = x, *end = x + len;
+    while (p < end) {
+        const char *q = wp_memcasemem(p, (size_t)(end - p), "DDE", 3);
+        if (q == NULL)
+            return false;
+        /* preceded by '>' or a quote (instr="), allowing spaces; followed by a space */
+        const char *b = q;
+        while (b > x && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        bool starts = b > x && (b[-1] == '>' || b[-1] == '"');
+        if (starts && q + 3 < end && (q[3] == ' ' || q[3] == '"'))
+            return true;
+        p = q + 3;
+    }
+    return false;
+}
+
+void
+wp_office_ooxml_member(wp_scan *s, const char *member, const uint8_t *data, size_t len,
+                       const char *where)
+{
+    const char *x = (const char *)data;
+    if (has_suffix_ci(member, "vbaProject.bin")) {
+        wp_scan_finding(s, "OFFICE_MACRO", where, "VBA project '%s' (%zu bytes)",
+                        wp_arena_sanitize(s->a, member, strlen(member), 200), len);
+    } else if (wp_memcasemem(member, strlen(member), "macrosheets/", 12) != NULL) {
+        wp_scan_finding(s, "OFFICE_XLM_MACRO", where, "Excel 4.0 macro sheet '%s'",
+                        wp_arena_sanitize(s->a, member, strlen(member), 200));
+    } else if (wp_memcasemem(member, strlen(member), "embeddings/", 11) != NULL &&
+               (wp_memcasemem(member, strlen(member), "oleObject", 9) != NULL ||
+                has_suffix_ci(member, ".bin"))) {
+        wp_scan_finding(s, "OFFICE_OLE_OBJECT", where, "embedded OLE object '%s'",
+                        wp_arena_sanitize(s->a, member, strlen(member), 200));
+    } else if (has_suffix_ci(member, ".rels")) {
+        scan_rels(s, x, len, where);
+    } else if (has_suffix_ci(member, ".xml") && has_dde(x, len)) {
+        wp_scan_finding(s, "OFFICE_DDE", where, "DDE field instruction in '%s'",
+                        wp_arena_sanitize(s->a, member, strlen(member), 200));
+    }
+}
+
+/* ---- OLE2 / Compound File Binary ---- */
+
+#define CFB_FREE 0xFFFFFFFFu
+#define CFB_END 0xFFFFFFFEu
+
+typedef struct cfb {
+    const uint8_t *d;
+    size_t len;
+    size_t ss;       /* sector size */
+    uint32_t nsect;  /* sectors in the file after the header */
+    uint32_t *fat;
+    uint32_t nfat;   /* FAT entries */
+} cfb;
+
+static const uint8_t *
+cfb_sector(const cfb *c, uint32_t sid)
+{
+    if (sid >= c->nsect)
+        return NULL;
+    return c->d + c->ss * ((size_t)sid + 1);
+}
+
+static bool
+cfb_load_fat(cfb *c)
+{
+    const uint8_t *h = c->d;
+    uint32_t nfatsect = wp_le32(h + 0x2C);
+    uint32_t difat_sid = wp_le32(h + 0x44);
+    uint32_t per = (uint32_t)(c->ss / 4);
+    if (nfatsect == 0 || nfatsect > c->nsect)
+        return false;
+    size_t nent = (size_t)nfatsect * per;
+    c->fat = calloc(nent, sizeof(uint32_t));
+    if (c->fat == NULL)
+        return false;
+    uint32_t loaded = 0;
+    /* the first 109 FAT sector numbers are in the header */
+    for (uint32_t i = 0; i < 109 && loaded < nfatsect; i++) {
+        const uint8_t *sec = cfb_sector(c, wp_le32(h + 0x4C + 4 * i));
+        if (sec == NULL)
+            return false;
+        for (uint32_t k = 0; k < per; k++)
+            c->fat[(size_t)loaded * per + k] = wp_le32(sec + 4 * k);
+        loaded++;
+    }
+    /* the rest through the DIFAT chain, at most nsect hops */
+    for (uint32_t hops = 0; loaded < nfatsect && hops < c->nsect; hops++) {
+        const uint8_t *dsec = cfb_sector(c, difat_sid);
+        if (dsec == NULL)
+            break;
+        for (uint32_t i = 0; i + 1 < per && loaded < nfatsect; i++) {
+            const uint8_t *sec = cfb_sector(c, wp_le32(dsec + 4 * i));
+            if (sec == NULL)
+                return false;
+            for (uint32_t k = 0; k < per; k++)
+                c->fat[(size_t)loaded * per + k] = wp_le32(sec + 4 * k);
+            loaded++;
+        }
+        difat_sid = wp_le32(dsec + 4 * (per - 1));
+    }
+    c->nfat = (uint32_t)((size_t)loaded * per);
+    return loaded > 0;
+}
+
+/* Directory entry name (UTF-16LE) folded to ASCII; non-ASCII becomes '?'. */
+static void
+cfb_name(const uint8_t *e, char *out, size_t outlen)
+{
+    uint16_t nlen = wp_le16(e + 0x40);
+    if (nlen > 64)
+        nlen = 64;
+    size_t i = 0;
+    for (size_t k = 0; k + 1 < nlen && i + 1 < outlen; k += 2) {
+        uint16_t ch = wp_le16(e + k);
+        if (ch == 0)
+            break;
+        out[i++] = ch < 0x80 ? (char)ch : '?';
+    }
+    out[i] = '\0';
+}
+
+void
+wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
+{
+    cfb c = {.d = data, .len = len};
+    if (len < 512)
+        return;
+    uint16_t shift = wp_le16(data + 0x1E);
+    if (shift != 9 && shift != 12)
+        return;
+    c.ss = (size_t)1 << shift;
+    if (len < c.ss * 2)
+        return;
+    size_t ns = (len - c.ss) / c.ss;
+    c.nsect = ns > 0x7FFFFFF0u ? 0x7FFFFFF0u : (uint32_t)ns;
+    bool macro = false, encrypted = false, ole_native = false;
+    char vba_what[64] = "";
+    if (!cfb_load_fat(&c))
+        goto raw;
+
+    uint32_t sid = wp_le32(data + 0x30);
+    uint32_t per_sector = (uint32_t)(c.ss / 128);
+    for (uint32_t hops = 0; sid != CFB_END && hops < c.nsect; hops++) {
+        const uint8_t *sec = cfb_sector(&c, sid);
+        if (sec == NULL)
+            break;
+        for (uint32_t k = 0; k < per_sector; k++) {
+            const uint8_t *e = sec + 128 * k;
+            uint8_t type = e[0x42];
+            if (type == 0)
+                continue;
+            char name[40];
+            cfb_name(e, name, sizeof name);
+            if (strcmp(name, "_VBA_PROJECT") == 0 || strcmp(name, "_VBA_PROJECT_CUR") == 0 ||
+                (type == 1 && strcmp(name, "VBA") == 0)) {
+                macro = true;
+                snprintf(vba_what, sizeof vba_what, "%s %s", type == 1 ? "storage" : "stream", name);
+            } else if (strcmp(name, "EncryptedPackage") == 0) {
+                encrypted = true;
+            } else if (strcmp(name, "\x01Ole10Native") == 0 || strcmp(name, "?Ole10Native") == 0) {
+                ole_native = true;
+            }
+        }
+        sid = sid < c.nfat ? c.fat[sid] : CFB_END;
+    }
+raw:
+    free(c.fat);
+    /* a vbaProject.bin inside OOXML was already reported by its member name */
+    size_t wl = strlen(where);
+    if (macro && !(wl >= 14 && strcasecmp(where + wl - 14, "vbaProject.bin") == 0))
+        wp_scan_finding(s, "OFFICE_MACRO", where, "OLE2 document with VBA (%s)", vba_what);
+    if (encrypted)
+        wp_scan_finding(s, "OFFICE_ENCRYPTED", where, "OLE2 EncryptedPackage stream");
+    if (ole_native)
+        wp_scan_finding(s, "OFFICE_OLE_OBJECT", where, "embedded OLE Package (Ole10Native)");
+    /* DDE field codes in Word binary documents are stored as plain or UTF-16 text */
+    if (memmem(data, len, "DDEAUTO", 7) != NULL ||
+        memmem(data, len, "D\0D\0E\0A\0U\0T\0O\0", 14) != NULL)
+        wp_scan_finding(s, "OFFICE_DDE", where, "DDEAUTO field in OLE2 document");
+}

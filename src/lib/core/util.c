@@ -1,0 +1,100 @@
+/*
+ * util.c - byte/string helpers and message digests (OpenSSL EVP).
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <time.h>
+
+const char *
+wp_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    if (nlen == 0)
+        return hay;
+    if (hlen < nlen)
+        return NULL;
+    unsigned char first = (unsigned char)tolower((unsigned char)needle[0]);
+    unsigned char firstu = (unsigned char)toupper((unsigned char)needle[0]);
+    const char *end = hay + hlen - nlen;
+    for (const char *p = hay; p <= end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c != first && c != firstu) {
+            /* jump to the next candidate of either case */
+            const char *a = memchr(p, first, (size_t)(end - p) + 1);
+            const char *b = first == firstu ? NULL : memchr(p, firstu, (size_t)(end - p) + 1);
+            if (a == NULL && b == NULL)
+                return NULL;
+            p = (a == NULL || (b != NULL && b < a)) ? b : a;
+        }
+        if (strncasecmp(p, needle, nlen) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+bool
+wp_has_prefix_ci(const char *s, size_t n, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+    return n >= pl && strncasecmp(s, prefix, pl) == 0;
+}
+
+void
+wp_ascii_lower(char *s)
+{
+    for (; s != NULL && *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s + 32);
+}
+
+void
+wp_extension(const char *name, char *buf, size_t buflen)
+{
+    buf[0] = '\0';
+    if (name == NULL || buflen == 0)
+        return;
+    const char *dot = strrchr(name, '.');
+    if (dot == NULL || dot[1] == '\0')
+        return;
+    size_t i = 0;
+    for (const char *p = dot + 1; *p && i + 1 < buflen; p++) {
+        if (*p == ' ' || *p == '/')
+            break;
+        buf[i++] = (char)tolower((unsigned char)*p);
+    }
+    buf[i] = '\0';
+}
+
+static void
+hex(const unsigned char *d, unsigned n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void
+wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(data, len, md, &n, EVP_md5(), NULL);
+    hex(md, n, out->md5);
+    EVP_Digest(data, len, md, &n, EVP_sha1(), NULL);
+    hex(md, n, out->sha1);
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    hex(md, n, out->sha256);
+}
+
+uint64_t
+wp_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

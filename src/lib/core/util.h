@@ -1,0 +1,36 @@
+/*
+ * util.h - small byte and string helpers shared by the analyzers.
+ * Hostile bytes travel as (ptr, len); nothing here assumes NUL termination.
+ */
+#ifndef WATCHPOST_CORE_UTIL_H
+#define WATCHPOST_CORE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "watchpost/report.h"
+
+/* Case-insensitive (ASCII) search for needle in haystack; NULL when absent. */
+const char *wp_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen);
+bool wp_has_prefix_ci(const char *s, size_t n, const char *prefix);
+/* ASCII lower-case in place. */
+void wp_ascii_lower(char *s);
+/* Last extension of a name without the dot, lower-cased into buf; "" when none. */
+void wp_extension(const char *name, char *buf, size_t buflen);
+/* Hex digests of data. */
+void wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out);
+static inline uint16_t
+wp_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t
+wp_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+uint64_t wp_now_ms(void);
+
+#endif

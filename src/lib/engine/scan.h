@@ -1,0 +1,91 @@
+/*
+ * scan.h - the per-message scan context that the mail walker and the content analyzers share.
+ *
+ * One wp_scan lives for one wp_scan_message() call on one thread. It owns the arena the report
+ * is built in, the running totals that limits are checked against, and the helpers that append
+ * parts, objects, URLs and findings to the report. Every append is bounded: a full list records
+ * a LIMIT_* finding once and drops the rest.
+ */
+#ifndef WATCHPOST_ENGINE_SCAN_H
+#define WATCHPOST_ENGINE_SCAN_H
+
+#include <magic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yara.h>
+
+#include "core/arena.h"
+#include "watchpost/engine.h"
+#include "watchpost/report.h"
+
+struct wp_engine {
+    wp_limits limits;
+    YR_RULES *rules;     /* NULL when no rules were loaded */
+    size_t rule_count;
+    char *magic_file;
+    wp_log_fn log;
+    void *log_ctx;
+};
+
+struct wp_scanner {
+    wp_engine *eng;
+    magic_t magic;       /* libmagic handles are not thread-safe: one per scanner */
+    YR_SCANNER *yara;    /* NULL when no rules */
+    struct wp_scan *cur; /* the scan in progress, for the YARA callback */
+};
+
+/* A YARA match, kept beside the findings so the JSON can show rule, tags and meta. */
+typedef struct wp_yara_match {
+    const char *where;
+    const char *rule;
+    const char *ns;
+    const char *tags;    /* comma-separated */
+    const char *meta;    /* JSON object text {"k":"v",...} */
+} wp_yara_match;
+
+typedef struct wp_scan {
+    wp_scanner *sc;
+    wp_engine *eng;
+    const wp_limits *lim;
+    wp_arena *a;
+    wp_report *r;
+    size_t cap_parts, cap_objects, cap_urls, cap_findings, cap_received, cap_ar, cap_yara;
+    wp_yara_match *yara;
+    size_t n_yara;
+    uint64_t archive_members;
+    uint64_t archive_bytes;
+    uint32_t limits_reported; /* bit per wp_limit_id already reported */
+    void *url_seen;           /* url.c's set of URL hashes already listed */
+    size_t n_seen;
+    char *text;               /* visible text excerpt buffer */
+    size_t text_len;
+} wp_scan;
+
+/* Findings: category and weight from the catalogue; a code missing from it is a bug. */
+void wp_scan_finding(wp_scan *s, const char *code, const char *where, const char *fmt, ...)
+    WP_PRINTF(4, 5);
+void wp_scan_finding_weighted(wp_scan *s, const char *code, int weight, const char *where,
+                              const char *fmt, ...) WP_PRINTF(5, 6);
+/* Record that limit id was hit (once per message per limit); returns false always so
+ * callers can write `return wp_scan_limit(...)`. */
+bool wp_scan_limit(wp_scan *s, wp_limit_id id, const char *where, const char *fmt, ...)
+    WP_PRINTF(4, 5);
+
+wp_part *wp_scan_add_part(wp_scan *s);
+wp_object *wp_scan_add_object(wp_scan *s);
+/* URL as found, with optional visible text; host is derived. Hostile text is sanitised. */
+void wp_scan_add_url(wp_scan *s, const char *url, size_t len, const char *text, size_t tlen,
+                     const char *source, const char *where);
+/* Append visible body text (for the excerpt and text_bytes). */
+void wp_scan_add_text(wp_scan *s, const char *txt, size_t len);
+/* Extract URLs from plain text. */
+void wp_scan_text_urls(wp_scan *s, const char *txt, size_t len, const char *where);
+
+/* The YARA matches of a finished report (rule, namespace, tags, meta). */
+const wp_yara_match *wp_report_yara(const wp_report *r, size_t *n);
+
+/* Size of the visible-text excerpt kept in the report. */
+#define WP_TEXT_EXCERPT 400
+
+#endif

@@ -1,0 +1,525 @@
+/*
+ * message.c - one raw message through GMime: headers of interest, the MIME tree, bodies.
+ *
+ * The tree is walked with an explicit stack (no recursion); depth and part count are
+ * checked before a node is entered. GMime's own parser warnings (duplicate headers,
+ * multipart without boundary, nesting overflow, truncation ...) become findings, so a
+ * malformed message is analysed as far as it goes and its malformations are reported.
+ * Leaf parts are decoded (transfer encoding) and handed to the content analyzers; text is
+ * converted to UTF-8 from its declared charset.
+ */
+#include <gmime/gmime.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "content/content.h"
+#include "core/util.h"
+#include "mail.h"
+
+struct wp_mail_ctx {
+    GMimeParserOptions *opts;
+};
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void
+gmime_init_once(void)
+{
+    g_mime_init();
+}
+
+void
+wp_mail_global_init(void)
+{
+    pthread_once(&gmime_once, gmime_init_once);
+}
+
+wp_mail_ctx *
+wp_mail_ctx_new(void)
+{
+    wp_mail_global_init();
+    wp_mail_ctx *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    m->opts = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(m->opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_address_compliance_mode(m->opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(m->opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    static const char *fallback[] = {"utf-8", "windows-1252", NULL};
+    g_mime_parser_options_set_fallback_charsets(m->opts, fallback);
+    return m;
+}
+
+void
+wp_mail_ctx_free(wp_mail_ctx *m)
+{
+    if (m == NULL)
+        return;
+    g_mime_parser_options_free(m->opts);
+    free(m);
+}
+
+/* ---- parser warnings ---- */
+
+static void
+on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user)
+{
+    wp_scan *s = user;
+    const char *it = item ? wp_arena_sanitize(s->a, item, strlen(item), 120) : "";
+    char where[64] = "message";
+    if (offset >= 0)
+        snprintf(where, sizeof where, "offset:%lld", (long long)offset);
+    switch (code) {
+    case GMIME_WARN_DUPLICATED_HEADER:
+        wp_scan_finding(s, "HDR_DUPLICATE", it[0] ? wp_arena_printf(s->a, "header:%s", it) : where,
+                        "header %s appears more than once", it);
+        break;
+    case GMIME_CRIT_CONFLICTING_HEADER:
+        wp_scan_finding(s, "HDR_CONFLICTING", it[0] ? wp_arena_printf(s->a, "header:%s", it) : where,
+                        "header %s appears more than once with different values", it);
+        break;
+    case GMIME_WARN_UNENCODED_8BIT_HEADER:
+        wp_scan_finding(s, "HDR_RAW_8BIT", it[0] ? wp_arena_printf(s->a, "header:%s", it) : where,
+                        "raw 8-bit bytes in header %s", it);
+        break;
+    case GMIME_WARN_INVALID_CONTENT_TYPE:
+        wp_scan_finding(s, "MIME_BAD_CONTENT_TYPE", where, "invalid Content-Type '%s'", it);
+        break;
+    case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
+        wp_scan_finding(s, "HDR_BAD_ENCODED_WORD", where, "invalid RFC 2047 encoded word in '%s'", it);
+        break;
+    case GMIME_WARN_MALFORMED_MULTIPART:
+        wp_scan_finding(s, "MIME_EMPTY_MULTIPART", where, "multipart with no parts");
+        break;
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+        wp_scan_finding(s, "MSG_TRUNCATED", where, "message ends early (truncated)");
+        break;
+    case GMIME_WARN_MALFORMED_MESSAGE:
+        wp_scan_finding(s, "MSG_MALFORMED", where, "malformed message structure");
+        break;
+    case GMIME_WARN_INVALID_ADDRESS_LIST:
+        wp_scan_finding(s, "HDR_BAD_ADDRESS", where, "invalid address list '%s'", it);
+        break;
+    case GMIME_CRIT_INVALID_HEADER_NAME:
+        wp_scan_finding(s, "HDR_BAD_NAME", where, "invalid header name '%s'", it);
+        break;
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+        wp_scan_finding(s, "MIME_CONFLICTING_PARAMETER", where,
+                        "parameter %s given twice with different values", it);
+        break;
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+        wp_scan_finding(s, "MIME_BOUNDARY_MISSING", where, "multipart without boundary parameter");
+        break;
+    case GMIME_CRIT_NESTING_OVERFLOW:
+        wp_scan_limit(s, WP_LIMIT_MIME_DEPTH, where, "GMime nesting limit exceeded");
+        break;
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+        wp_scan_finding(s, "MIME_PART_EMPTY", where, "MIME part with neither headers nor content");
+        break;
+    default:
+        break; /* duplicated/invalid parameters, parts without content: noise */
+    }
+}
+
+/* ---- headers ---- */
+
+static const char *
+hval(wp_scan *s, GMimeHeader *h, const char *name)
+{
+    const char *v = g_mime_header_get_value(h);
+    if (v == NULL)
+        return NULL;
+    size_t n = strlen(v);
+    uint64_t cap = wp_limit(s->lim, WP_LIMIT_HEADER_BYTES);
+    if (n > cap) {
+        wp_scan_limit(s, WP_LIMIT_HEADER_BYTES, wp_arena_printf(s->a, "header:%s", name),
+                      "header %s is %zu bytes (max_header_bytes %llu); truncated", name, n,
+                      (unsigned long long)cap);
+        n = (size_t)cap;
+    }
+    return wp_arena_sanitize(s->a, v, n, (size_t)cap);
+}
+
+static void
+push_str(wp_scan *s, const char ***arr, size_t *n, size_t *cap, const char *v)
+{
+    if (v == NULL || *n >= 500)
+        return;
+    if (wp_arena_grow(s->a, (void **)arr, cap, *n + 1, sizeof(char *)))
+        (*arr)[(*n)++] = v;
+}
+
+static void
+read_headers(wp_scan *s, GMimeMessage *msg)
+{
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int count = g_mime_header_list_get_count(hl);
+    uint64_t max = wp_limit(s->lim, WP_LIMIT_HEADER_COUNT);
+    wp_report *r = s->r;
+    size_t cap_ar = 0, cap_rc = 0;
+    for (int i = 0; i < count; i++) {
+        if ((uint64_t)i >= max) {
+            wp_scan_limit(s, WP_LIMIT_HEADER_COUNT, "headers",
+                          "%d header fields; only the first %llu read", count,
+                          (unsigned long long)max);
+            break;
+        }
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(h);
+        if (name == NULL)
+            continue;
+        const char **slot = NULL;
+        if (!strcasecmp(name, "From"))
+            slot = &r->from;
+        else if (!strcasecmp(name, "Sender"))
+            slot = &r->sender;
+        else if (!strcasecmp(name, "Reply-To"))
+            slot = &r->reply_to;
+        else if (!strcasecmp(name, "Return-Path"))
+            slot = &r->return_path;
+        else if (!strcasecmp(name, "To"))
+            slot = &r->to;
+        else if (!strcasecmp(name, "Cc"))
+            slot = &r->cc;
+        else if (!strcasecmp(name, "Subject"))
+            slot = &r->subject;
+        else if (!strcasecmp(name, "Message-ID"))
+            slot = &r->message_id;
+        else if (!strcasecmp(name, "Date"))
+            slot = &r->date;
+        else if (!strcasecmp(name, "In-Reply-To"))
+            slot = &r->in_reply_to;
+        else if (!strcasecmp(name, "X-Mailer") || !strcasecmp(name, "User-Agent"))
+            slot = &r->x_mailer;
+        if (slot != NULL) {
+            if (*slot == NULL)
+                *slot = hval(s, h, name);
+        } else if (!strcasecmp(name, "Received")) {
+            push_str(s, &r->received, &r->n_received, &cap_rc, hval(s, h, name));
+        } else if (!strcasecmp(name, "Authentication-Results")) {
+            push_str(s, &r->authentication_results, &r->n_authentication_results, &cap_ar,
+                     hval(s, h, name));
+        }
+    }
+    /* Decode address lists for display: GMime renders RFC 2047 display names as UTF-8 */
+    InternetAddressList *from = g_mime_message_get_from(msg);
+    if (from != NULL && internet_address_list_length(from) > 0) {
+        char *d = internet_address_list_to_string(from, NULL, FALSE);
+        if (d != NULL) {
+            r->from = wp_arena_sanitize(s->a, d, strlen(d), 2048);
+            g_free(d);
+        }
+    }
+    if (r->from == NULL)
+        wp_scan_finding(s, "HDR_MISSING_FROM", "header:From", "message has no From header");
+    if (r->date == NULL)
+        wp_scan_finding(s, "HDR_MISSING_DATE", "header:Date", "message has no Date header");
+    if (r->message_id == NULL)
+        wp_scan_finding(s, "HDR_MISSING_MESSAGE_ID", "header:Message-ID",
+                        "message has no Message-ID header");
+}
+
+/* ---- bodies ---- */
+
+static char *
+to_utf8(wp_scan *s, const char *charset, const char *src, size_t n, const char *where,
+        size_t *outlen)
+{
+    if (charset == NULL || !strcasecmp(charset, "us-ascii") || !strcasecmp(charset, "utf-8") ||
+        !strcasecmp(charset, "utf8")) {
+        if (g_utf8_validate(src, (gssize)n, NULL)) {
+            *outlen = n;
+            return NULL; /* already fine: caller uses src */
+        }
+        charset = "windows-1252";
+    }
+    const char *canon = g_mime_charset_iconv_name(charset);
+    iconv_t cd = g_mime_iconv_open("UTF-8", canon);
+    if (cd == (iconv_t)-1) {
+        wp_scan_finding(s, "MIME_BAD_CHARSET", where, "unknown charset '%s'",
+                        wp_arena_sanitize(s->a, charset, strlen(charset), 64));
+        cd = g_mime_iconv_open("UTF-8", "windows-1252");
+        if (cd == (iconv_t)-1)
+            return NULL;
+    }
+    char *out = g_mime_iconv_strndup(cd, src, n);
+    g_mime_iconv_close(cd);
+    if (out == NULL)
+        return NULL;
+    *outlen = strlen(out);
+    return out;
+}
+
+static bool
+known_encoding(const char *e)
+{
+    static const char *const ok[] = {"7bit", "8bit", "binary", "base64", "quoted-printable",
+                                     "x-uuencode", "uuencode", "x-uue", NULL};
+    for (size_t i = 0; ok[i]; i++)
+        if (!strcasecmp(e, ok[i]))
+            return true;
+    return false;
+}
+
+typedef struct node {
+    GMimeObject *obj;
+    const char *id;
+    const char *parent;
+    int depth;
+} node;
+
+static void
+leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
+{
+    GMimeObject *obj = GMIME_OBJECT(part);
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *type = wpp->content_type ? wpp->content_type : "text/plain";
+    const char *raw_cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding");
+    if (raw_cte != NULL) {
+        char cte[64];
+        snprintf(cte, sizeof cte, "%s", raw_cte);
+        g_strstrip(cte);
+        if (!known_encoding(cte))
+            wp_scan_finding(s, "MIME_BAD_ENCODING", id, "unknown Content-Transfer-Encoding '%s'",
+                            wp_arena_sanitize(s->a, cte, strlen(cte), 64));
+    }
+
+    GMimeDataWrapper *dw = g_mime_part_get_content(part);
+    GByteArray *ba = g_byte_array_new();
+    if (dw != NULL) {
+        GMimeStream *out = g_mime_stream_mem_new_with_byte_array(ba);
+        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+        g_mime_data_wrapper_write_to_stream(dw, out);
+        g_object_unref(out);
+    }
+    size_t n = ba->len;
+    bool truncated = false;
+    uint64_t cap = wp_limit(s->lim, WP_LIMIT_PART_BYTES);
+    if (n > cap) {
+        wp_scan_limit(s, WP_LIMIT_PART_BYTES, id,
+                      "part decodes to %zu bytes (max_part_bytes %llu); truncated", n,
+                      (unsigned long long)cap);
+        n = (size_t)cap;
+        truncated = true;
+    }
+    wpp->size = n;
+
+    const char *fname = g_mime_part_get_filename(part);
+    const char *disp = g_mime_object_get_disposition(obj);
+    bool attachment = fname != NULL || (disp != NULL && !strcasecmp(disp, "attachment"));
+    bool is_text = g_mime_content_type_is_type(ct, "text", "plain");
+    bool is_html = g_mime_content_type_is_type(ct, "text", "html");
+    if (!is_text && !is_html)
+        attachment = attachment || !g_mime_content_type_is_type(ct, "text", "*");
+
+    const char *data = (const char *)ba->data;
+    if (!attachment && (is_text || is_html)) {
+        size_t ulen = n;
+        char *u = to_utf8(s, g_mime_content_type_get_parameter(ct, "charset"), data, n, id, &ulen);
+        const char *txt = u ? u : data;
+        if (is_html) {
+            wp_html_analyze(s, txt, ulen, id);
+        } else {
+            wp_scan_add_text(s, txt, ulen);
+            wp_scan_text_urls(s, txt, ulen, id);
+            if (memmem(txt, ulen, "begin ", 6) != NULL)
+                wp_uuencode_extract(s, txt, ulen, id);
+        }
+        g_free(u);
+    }
+    wp_content_info ci = {.name = fname ? wp_arena_strdup(s->a, fname) : NULL,
+                          .declared_type = type,
+                          .where = fname ? wp_arena_printf(s->a, "%s/%s", id,
+                                                           wp_arena_sanitize(s->a, fname,
+                                                                             strlen(fname), 200))
+                                         : id,
+                          .depth = 0,
+                          .is_attachment = attachment,
+                          .truncated = truncated};
+    if (ci.where == NULL)
+        ci.where = id;
+    wp_content_analyze(s, (const uint8_t *)(data ? data : ""), n, &ci);
+    g_byte_array_free(ba, TRUE);
+}
+
+/* The declared boundary must occur in the raw message as "--boundary". */
+static void
+check_boundary(wp_scan *s, const uint8_t *raw, size_t rlen, const char *boundary, const char *id)
+{
+    size_t bl = strlen(boundary);
+    char *delim = malloc(bl + 3);
+    if (delim == NULL)
+        return;
+    delim[0] = delim[1] = '-';
+    memcpy(delim + 2, boundary, bl + 1);
+    const uint8_t *hit = memmem(raw, rlen, delim, bl + 2);
+    if (hit == NULL) {
+        wp_scan_finding(s, "MIME_BOUNDARY_NOT_FOUND", id, "boundary '%s' never occurs",
+                        wp_arena_sanitize(s->a, boundary, bl, 100));
+    } else {
+        /* close delimiter "--boundary--" somewhere after the first */
+        char *close = malloc(bl + 5);
+        if (close != NULL) {
+            memcpy(close, delim, bl + 2);
+            memcpy(close + bl + 2, "--", 3);
+            if (memmem(hit, rlen - (size_t)(hit - raw), close, bl + 4) == NULL)
+                wp_scan_finding(s, "MIME_UNTERMINATED_MULTIPART", id,
+                                "boundary '%s' is never closed", wp_arena_sanitize(s->a, boundary, bl, 100));
+            free(close);
+        }
+    }
+    free(delim);
+}
+
+static const char *
+lower_type(wp_scan *s, GMimeContentType *ct)
+{
+    if (ct == NULL)
+        return NULL;
+    const char *t = g_mime_content_type_get_media_type(ct);
+    const char *st = g_mime_content_type_get_media_subtype(ct);
+    char *v = wp_arena_printf(s->a, "%s/%s", t ? t : "text", st ? st : "plain");
+    wp_ascii_lower(v);
+    return v ? wp_arena_sanitize(s->a, v, strlen(v), 128) : NULL;
+}
+
+static void
+walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
+{
+    node *stack = NULL;
+    size_t sp = 0, cap = 0;
+    uint64_t max_parts = wp_limit(s->lim, WP_LIMIT_MIME_PARTS);
+    uint64_t max_depth = wp_limit(s->lim, WP_LIMIT_MIME_DEPTH);
+    if (!wp_arena_grow(s->a, (void **)&stack, &cap, 1, sizeof(node)))
+        return;
+    stack[sp++] = (node){root, GMIME_IS_MULTIPART(root) ? "0" : "1", NULL, 0};
+
+    while (sp > 0) {
+        node nd = stack[--sp];
+        if (s->r->n_parts >= max_parts) {
+            wp_scan_limit(s, WP_LIMIT_MIME_PARTS, nd.id, "more than %llu MIME parts; rest skipped",
+                          (unsigned long long)max_parts);
+            break;
+        }
+        if ((uint64_t)nd.depth > max_depth) {
+            wp_scan_limit(s, WP_LIMIT_MIME_DEPTH, nd.id, "MIME nesting deeper than %llu",
+                          (unsigned long long)max_depth);
+            continue;
+        }
+        wp_part *p = wp_scan_add_part(s);
+        if (p == NULL)
+            break;
+        GMimeObject *obj = nd.obj;
+        GMimeContentType *ct = g_mime_object_get_content_type(obj);
+        p->id = nd.id;
+        p->parent = nd.parent;
+        p->depth = nd.depth;
+        p->content_type = lower_type(s, ct);
+        const char *cs = ct ? g_mime_content_type_get_parameter(ct, "charset") : NULL;
+        p->charset = cs ? wp_arena_sanitize(s->a, cs, strlen(cs), 64) : NULL;
+        const char *disp = g_mime_object_get_disposition(obj);
+        p->disposition = disp ? wp_arena_sanitize(s->a, disp, strlen(disp), 64) : NULL;
+        const char *cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding");
+        p->encoding = cte ? wp_arena_sanitize(s->a, cte, strlen(cte), 64) : NULL;
+
+        if (GMIME_IS_MULTIPART(obj)) {
+            p->is_container = true;
+            GMimeMultipart *mp = GMIME_MULTIPART(obj);
+            const char *b = g_mime_multipart_get_boundary(mp);
+            if (b != NULL)
+                check_boundary(s, raw, rlen, b, nd.id);
+            if (g_mime_content_type_is_type(ct, "multipart", "encrypted"))
+                wp_scan_finding(s, "MIME_ENCRYPTED", nd.id, "multipart/encrypted content");
+            int n = g_mime_multipart_get_count(mp);
+            if (n == 0)
+                wp_scan_finding(s, "MIME_EMPTY_MULTIPART", nd.id, "multipart with no parts");
+            if ((uint64_t)n > max_parts)
+                n = (int)max_parts;
+            if (!wp_arena_grow(s->a, (void **)&stack, &cap, sp + (size_t)n, sizeof(node)))
+                break;
+            /* push in reverse so part 1 is visited first */
+            for (int i = n - 1; i >= 0; i--) {
+                const char *cid = strcmp(nd.id, "0") == 0 ? wp_arena_printf(s->a, "%d", i + 1)
+                                                           : wp_arena_printf(s->a, "%s.%d", nd.id, i + 1);
+                stack[sp++] = (node){g_mime_multipart_get_part(mp, i), cid, nd.id, nd.depth + 1};
+            }
+        } else if (GMIME_IS_MESSAGE_PART(obj)) {
+            p->is_container = true;
+            GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+            GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
+            if (body != NULL) {
+                if (!wp_arena_grow(s->a, (void **)&stack, &cap, sp + 1, sizeof(node)))
+                    break;
+                stack[sp++] = (node){body, wp_arena_printf(s->a, "%s.1", nd.id), nd.id, nd.depth + 1};
+            }
+        } else if (GMIME_IS_MESSAGE_PARTIAL(obj)) {
+            wp_scan_finding(s, "MIME_PARTIAL", nd.id, "message/partial fragment");
+        } else if (GMIME_IS_PART(obj)) {
+            const char *fn = g_mime_part_get_filename(GMIME_PART(obj));
+            p->filename = fn ? wp_arena_sanitize(s->a, fn, strlen(fn), 1024) : NULL;
+            if (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+                g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime"))
+                wp_scan_finding(s, "MIME_ENCRYPTED", nd.id, "S/MIME (pkcs7-mime) content");
+            leaf(s, GMIME_PART(obj), p, nd.id);
+        }
+    }
+}
+
+/* First line of a message is a header field ("Name:"), or an mbox "From " line. */
+static bool
+looks_like_mail(const uint8_t *d, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
+        i = 3;
+    if (len - i >= 5 && memcmp(d + i, "From ", 5) == 0)
+        return true;
+    size_t start = i;
+    while (i < len && i - start < 200 && d[i] > 32 && d[i] < 127 && d[i] != ':')
+        i++;
+    return i > start && i < len && d[i] == ':';
+}
+
+void
+wp_mail_walk(wp_scan *s, wp_mail_ctx *m, const uint8_t *data, size_t len)
+{
+    uint64_t cap = wp_limit(s->lim, WP_LIMIT_MESSAGE_BYTES);
+    if (len > cap) {
+        wp_scan_limit(s, WP_LIMIT_MESSAGE_BYTES, "message",
+                      "message is %zu bytes (max_message_bytes %llu); only the start parsed", len,
+                      (unsigned long long)cap);
+        len = (size_t)cap;
+    }
+    if (!looks_like_mail(data, len)) {
+        wp_scan_finding(s, "MSG_NOT_MAIL", "message",
+                        "input does not start with a header field; analysed as a raw object");
+        wp_content_info ci = {.where = "raw", .is_attachment = true};
+        wp_content_analyze(s, data, len, &ci);
+        return;
+    }
+
+    /* GMime's memory stream copies the bytes once; borrowing the caller's buffer through a
+     * fake GByteArray would save that copy but rely on GLib internals. */
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    bool mbox = len >= 5 && memcmp(data, "From ", 5) == 0;
+    g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
+    g_mime_parser_options_set_warning_callback(m->opts, on_warning, s);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, m->opts);
+    g_mime_parser_options_set_warning_callback(m->opts, NULL, NULL);
+    if (msg == NULL) {
+        wp_scan_finding(s, "MSG_MALFORMED", "message", "GMime could not construct a message");
+        wp_content_info ci = {.where = "raw", .is_attachment = true};
+        wp_content_analyze(s, data, len, &ci);
+    } else {
+        s->r->parsed = true;
+        read_headers(s, msg);
+        GMimeObject *root = g_mime_message_get_mime_part(msg);
+        if (root != NULL)
+            walk(s, root, data, len);
+        g_object_unref(msg);
+    }
+    g_object_unref(parser);
+    g_object_unref(stream);
+}
