@@ -65,7 +65,8 @@ wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content
         o->is_attachment = info->is_attachment || info->depth > 0;
         o->encrypted = info->encrypted;
         o->truncated = info->truncated;
-        if (!info->encrypted) {
+        /* files are hashed (indicators match on them); body text is not a file */
+        if (!info->encrypted && deep) {
             wp_hash_all(data, len, &o->hashes);
             o->has_hashes = true;
         }

@@ -52,8 +52,22 @@ wp_arena_free(wp_arena *a)
     free(a);
 }
 
+static void *arena_take(wp_arena *a, size_t n, bool zero);
+
 void *
 wp_arena_alloc(wp_arena *a, size_t n)
+{
+    return arena_take(a, n, true);
+}
+
+void *
+wp_arena_alloc_raw(wp_arena *a, size_t n)
+{
+    return arena_take(a, n, false);
+}
+
+static void *
+arena_take(wp_arena *a, size_t n, bool zero)
 {
     size_t need;
     if (n == 0)
@@ -79,7 +93,8 @@ wp_arena_alloc(wp_arena *a, size_t n)
             c->next = a->head->next;
             a->head->next = c;
             c->used = need;
-            memset(c->data, 0, n);
+            if (zero)
+                memset(c->data, 0, n);
             return c->data;
         }
         c->next = a->head;
@@ -87,7 +102,8 @@ wp_arena_alloc(wp_arena *a, size_t n)
     }
     void *p = a->head->data + a->head->used;
     a->head->used += need;
-    memset(p, 0, n);
+    if (zero)
+        memset(p, 0, n);
     return p;
 fail:
     a->exhausted = true;
@@ -97,7 +113,7 @@ fail:
 char *
 wp_arena_strndup(wp_arena *a, const char *s, size_t n)
 {
-    char *p = wp_arena_alloc(a, n + 1);
+    char *p = wp_arena_alloc_raw(a, n + 1);
     if (p == NULL)
         return NULL;
     memcpy(p, s, n);
@@ -123,7 +139,7 @@ wp_arena_vprintf(wp_arena *a, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return NULL;
-    char *p = wp_arena_alloc(a, (size_t)n + 1);
+    char *p = wp_arena_alloc_raw(a, (size_t)n + 1);
     if (p == NULL)
         return NULL;
     if ((size_t)n < sizeof(small))
@@ -227,12 +243,18 @@ wp_arena_sanitize(wp_arena *a, const char *s, size_t n, size_t cap)
 {
     if (s == NULL)
         return NULL;
+    /* fast path, the common case: printable ASCII within the cap is copied as is */
+    size_t k = 0, lim = n < cap ? n : cap;
+    while (k < lim && (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7F)
+        k++;
+    if (k == lim)
+        return wp_arena_strndup(a, s, lim);
     /* worst case: every byte becomes "[U+XXXX]" (8) or U+FFFD (3) */
     size_t out_cap = n < cap ? n : cap;
     size_t alloc;
     if (__builtin_mul_overflow(out_cap, (size_t)8, &alloc))
         return NULL;
-    char *out = wp_arena_alloc(a, alloc + 1);
+    char *out = wp_arena_alloc_raw(a, alloc + 1);
     if (out == NULL)
         return NULL;
     const unsigned char *p = (const unsigned char *)s;

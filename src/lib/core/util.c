@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,17 +79,39 @@ hex(const unsigned char *d, unsigned n, char *out)
     out[2 * n] = '\0';
 }
 
-void
-wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out)
+/* OpenSSL 3 looks an algorithm up by name on every EVP_Digest(EVP_md5()) call; fetching the
+ * three once saves that on every part (callgrind: a third of hashing time). The fetched
+ * objects are immutable and shared by all threads for the life of the process. */
+static EVP_MD *md_md5, *md_sha1, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+    md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void
+digest(const uint8_t *data, size_t len, const EVP_MD *fetched, const EVP_MD *legacy, char *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_md5(), NULL);
-    hex(md, n, out->md5);
-    EVP_Digest(data, len, md, &n, EVP_sha1(), NULL);
-    hex(md, n, out->sha1);
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    hex(md, n, out->sha256);
+    if (EVP_Digest(data, len, md, &n, fetched ? fetched : legacy, NULL) != 1) {
+        out[0] = '\0';
+        return;
+    }
+    hex(md, n, out);
+}
+
+void
+wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out)
+{
+    pthread_once(&md_once, md_fetch);
+    digest(data, len, md_md5, EVP_md5(), out->md5);
+    digest(data, len, md_sha1, EVP_sha1(), out->sha1);
+    digest(data, len, md_sha256, EVP_sha256(), out->sha256);
 }
 
 uint64_t

@@ -56,8 +56,8 @@ typedef struct wp_scan {
     uint64_t archive_members;
     uint64_t archive_bytes;
     uint32_t limits_reported; /* bit per wp_limit_id already reported */
-    void *url_seen;           /* url.c's set of URL hashes already listed */
-    size_t n_seen;
+    uint64_t *url_seen;       /* url.c's open-addressing set of URL hashes */
+    size_t n_seen, cap_seen;
     char *text;               /* visible text excerpt buffer */
     size_t text_len;
 } wp_scan;

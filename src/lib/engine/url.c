@@ -12,11 +12,7 @@
 #include "scan.h"
 
 #define URL_MAX 2048
-#define SEEN_SLOTS 8192 /* power of two; half of it fills before new URLs stop being deduplicated */
-
-typedef struct url_seen {
-    uint64_t slot[SEEN_SLOTS];
-} url_seen;
+#define SEEN_INITIAL 256 /* slots; doubled at half load */
 
 static uint64_t
 fnv(uint64_t h, const char *s, size_t n)
@@ -28,28 +24,40 @@ fnv(uint64_t h, const char *s, size_t n)
     return h;
 }
 
+static bool
+seen_insert(uint64_t *slots, size_t cap, uint64_t h)
+{
+    for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (slots[i] == h)
+            return true;
+        if (slots[i] == 0) {
+            slots[i] = h;
+            return false;
+        }
+    }
+}
+
 /* true when h was already present; inserts it otherwise */
 static bool
 seen(wp_scan *s, uint64_t h)
 {
-    static const size_t mask = SEEN_SLOTS - 1;
-    url_seen **set = (url_seen **)&s->url_seen;
-    if (*set == NULL && (*set = wp_arena_alloc(s->a, sizeof(url_seen))) == NULL)
-        return false;
     if (h == 0)
         h = 1;
-    for (size_t i = (size_t)h & mask, probes = 0; probes < SEEN_SLOTS; i = (i + 1) & mask, probes++) {
-        if ((*set)->slot[i] == h)
-            return true;
-        if ((*set)->slot[i] == 0) {
-            if (s->n_seen * 2 < SEEN_SLOTS) {
-                (*set)->slot[i] = h;
-                s->n_seen++;
-            }
+    if (s->n_seen * 2 >= s->cap_seen) {
+        size_t ncap = s->cap_seen ? s->cap_seen * 2 : SEEN_INITIAL;
+        uint64_t *ns = wp_arena_alloc(s->a, ncap * sizeof(uint64_t));
+        if (ns == NULL)
             return false;
-        }
+        for (size_t i = 0; i < s->cap_seen; i++)
+            if (s->url_seen[i] != 0)
+                seen_insert(ns, ncap, s->url_seen[i]);
+        s->url_seen = ns;
+        s->cap_seen = ncap;
     }
-    return false;
+    bool dup = seen_insert(s->url_seen, s->cap_seen, h);
+    if (!dup)
+        s->n_seen++;
+    return dup;
 }
 
 static const char *

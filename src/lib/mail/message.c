@@ -124,10 +124,13 @@ on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer u
 
 /* ---- headers ---- */
 
+/* A header value, unfolded, RFC 2047-decoded only when it holds an encoded word ("=?"),
+ * bounded by max_header_bytes. Going through the raw value skips GMime's formatting getter,
+ * which was 18% of all scan instructions on plain mail (callgrind). */
 static const char *
 hval(wp_scan *s, GMimeHeader *h, const char *name)
 {
-    const char *v = g_mime_header_get_value(h);
+    const char *v = g_mime_header_get_raw_value(h);
     if (v == NULL)
         return NULL;
     size_t n = strlen(v);
@@ -138,7 +141,34 @@ hval(wp_scan *s, GMimeHeader *h, const char *name)
                       (unsigned long long)cap);
         n = (size_t)cap;
     }
-    return wp_arena_sanitize(s->a, v, n, (size_t)cap);
+    char *out = wp_arena_alloc_raw(s->a, n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    bool space = true; /* also trims leading white space */
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
+            if (!space)
+                out[o++] = ' ';
+            space = true;
+        } else {
+            out[o++] = c;
+            space = false;
+        }
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+    if (memmem(out, o, "=?", 2) != NULL) {
+        char *dec = g_mime_utils_header_decode_text(NULL, out);
+        if (dec != NULL) {
+            const char *r = wp_arena_sanitize(s->a, dec, strlen(dec), (size_t)cap);
+            g_free(dec);
+            return r;
+        }
+    }
+    return wp_arena_sanitize(s->a, out, o, o);
 }
 
 static void
