@@ -23,7 +23,7 @@ void *wp_arena_alloc_raw(wp_arena *a, size_t n);       /* not zeroed */
 char *wp_arena_strndup(wp_arena *a, const char *s, size_t n);
 char *wp_arena_strdup(wp_arena *a, const char *s);     /* NULL in, NULL out */
 char *wp_arena_printf(wp_arena *a, const char *fmt, ...) WP_PRINTF(2, 3);
-char *wp_arena_vprintf(wp_arena *a, const char *fmt, va_list ap);
+char *wp_arena_vprintf(wp_arena *a, const char *fmt, va_list ap) WP_PRINTF(2, 0);
 /* Grow an array of elem-sized items from *cap to at least need; copies the old contents. */
 bool wp_arena_grow(wp_arena *a, void **arr, size_t *cap, size_t need, size_t elem);
 bool wp_arena_exhausted(const wp_arena *a);

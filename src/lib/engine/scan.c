@@ -25,6 +25,9 @@ static const char *const limit_codes[WP_LIMIT__COUNT] = {
     [WP_LIMIT_MEMORY_BYTES] = "LIMIT_MEMORY",
 };
 
+static void add_finding(wp_scan *s, const char *code, int weight, const char *where,
+                        const char *fmt, va_list ap) WP_PRINTF(5, 0);
+
 static void
 add_finding(wp_scan *s, const char *code, int weight, const char *where, const char *fmt,
             va_list ap)

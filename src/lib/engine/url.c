@@ -162,6 +162,8 @@ wp_scan_text_urls(wp_scan *s, const char *txt, size_t len, const char *where)
 {
     static const char *const prefixes[] = {"http://", "https://", "hxxp://", "hxxps://",
                                            "ftp://",  "www."};
+    if (txt == NULL || len == 0)
+        return;
     const char *p = txt, *end = txt + len;
     while (p < end) {
         /* cheap pre-filter: every prefix contains ':' or starts with "www." */

@@ -216,6 +216,8 @@ wp_html_analyze(wp_scan *s, const char *h, size_t len, const char *where)
     text_buf href = {.limit = MAX_ATTR * 4};
     bool in_anchor = false;
     size_t anchor_start = 0;
+    if (h == NULL || len == 0)
+        return;
     const char *p = h, *end = h + len;
 
     while (p < end) {

@@ -343,7 +343,7 @@ leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
     if (!is_text && !is_html)
         attachment = attachment || !g_mime_content_type_is_type(ct, "text", "*");
 
-    const char *data = (const char *)ba->data;
+    const char *data = ba->data != NULL ? (const char *)ba->data : "";
     if (!attachment && (is_text || is_html)) {
         size_t ulen = n;
         char *u = to_utf8(s, g_mime_content_type_get_parameter(ct, "charset"), data, n, id, &ulen);
