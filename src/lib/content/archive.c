@@ -48,6 +48,17 @@ raw_member_name(wp_scan *s, const wp_content_info *info)
     return n;
 }
 
+static void
+encrypted_member(wp_scan *s, const char *mname, const char *where, const char *shown, int depth)
+{
+    wp_scan_finding(s, "ARCHIVE_ENCRYPTED", where, "member '%s' is encrypted%s", shown,
+                    s->n_passwords ? " (no password found in the message opens it)" : "");
+    wp_content_info ci = {.name = mname, .where = where, .depth = depth, .encrypted = true};
+    wp_content_analyze(s, NULL, 0, &ci);
+    /* the name is still worth checking: encrypted.zip/invoice.pdf.exe */
+    wp_filename_check(s, mname, where, WP_KIND_DATA, NULL);
+}
+
 void
 wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info,
                 wp_kind kind)
@@ -71,6 +82,9 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
     archive_read_support_format_all(ar);
     if (single)
         archive_read_support_format_raw(ar); /* lowest bid: only when no real format fits */
+    /* lures carry the password in the text: "the password is 4711" */
+    for (size_t i = 0; i < s->n_passwords; i++)
+        archive_read_add_passphrase(ar, s->passwords[i]);
     if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
         wp_scan_finding(s, "ARCHIVE_CORRUPT", info->where, "cannot open %s archive: %s",
                         wp_kind_name(kind), archive_error_string(ar) ? archive_error_string(ar) : "?");
@@ -123,20 +137,15 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
         if (mname == NULL || where == NULL)
             break;
 
-        if (archive_entry_is_encrypted(ent)) {
-            wp_scan_finding(s, "ARCHIVE_ENCRYPTED", where, "member '%s' is encrypted",
-                            wp_arena_sanitize(s->a, raw, strlen(raw), 200));
-            wp_content_info ci = {.name = mname, .where = where, .depth = info->depth + 1,
-                                  .encrypted = true};
-            /* the name is still worth checking: encrypted.zip/invoice.pdf.exe */
-            wp_content_analyze(s, NULL, 0, &ci);
-            wp_filename_check(s, mname, where, WP_KIND_DATA, NULL);
+        bool encrypted = archive_entry_is_encrypted(ent);
+        const char *shown = wp_arena_sanitize(s->a, raw, strlen(raw), 200);
+        if (encrypted && s->n_passwords == 0) {
+            encrypted_member(s, mname, where, shown, info->depth + 1);
             continue;
         }
-
         /* read the member, bounded */
         size_t n = 0;
-        bool truncated = false;
+        bool truncated = false, unreadable = false;
         for (;;) {
             if (bufcap - n < READ_CHUNK) {
                 size_t ncap = bufcap ? bufcap * 2 : READ_CHUNK * 2;
@@ -159,9 +168,12 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
             if (got == 0)
                 break;
             if (got < 0) {
-                if (mentions_encryption(ar))
-                    wp_scan_finding(s, "ARCHIVE_ENCRYPTED", where, "member is encrypted");
-                else
+                if (encrypted || mentions_encryption(ar)) {
+                    encrypted_member(s, mname, where, shown, info->depth + 1);
+                    n = 0;
+                    encrypted = false; /* reported; nothing to analyse */
+                    unreadable = true;
+                } else
                     wp_scan_finding(s, "ARCHIVE_CORRUPT", where, "member unreadable: %s",
                                     archive_error_string(ar) ? archive_error_string(ar) : "?");
                 if (got == ARCHIVE_FATAL)
@@ -189,6 +201,16 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                 break;
             }
         }
+        if (unreadable) {
+            if (stop)
+                break;
+            continue;
+        }
+        if (encrypted)
+            wp_scan_finding(s, "ARCHIVE_ENCRYPTED", where,
+                            "member '%s' is encrypted; opened with a password found in the "
+                            "message text",
+                            shown);
         if (truncated && !stop)
             wp_scan_limit(s, WP_LIMIT_PART_BYTES, where,
                           "member larger than %llu bytes; only that much analysed",

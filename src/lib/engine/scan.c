@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "core/util.h"
 #include "scan.h"
 
@@ -133,10 +135,73 @@ wp_scan_add_object(wp_scan *s)
     return o;
 }
 
+/* Words that introduce an archive password in a lure ("the password is 4711"). */
+static const char *const pw_words[] = {
+    "password", "passwort", "passcode", "pass:", "pwd", "kennwort", "mot de passe",
+    "contrase\xc3\xb1" "a", "senha", "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c",
+    "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89", /* パスワード */
+    "\xe5\xaf\x86\xe7\xa0\x81",                                             /* 密码 */
+    "\xeb\xb9\x84\xeb\xb0\x80\xeb\xb2\x88\xed\x98\xb8",                 /* 비밀번호 */
+    NULL};
+
+static bool
+pw_sep(unsigned char c)
+{
+    return c == ' ' || c == ':' || c == '=' || c == '"' || c == '\'' || c == '\t' || c == '-' ||
+           c == '(' || c == '[' || c == 0xEF || c == 0xBC || c == 0x9A || c == 0xE3 ||
+           c == 0x80 || c == 0x8C || c == 0x8D; /* full-width colon, CJK brackets */
+}
+
+void
+wp_scan_note_passwords(wp_scan *s, const char *txt, size_t len)
+{
+    for (size_t k = 0; pw_words[k] != NULL && s->n_passwords < 8; k++) {
+        size_t wl = strlen(pw_words[k]);
+        const char *p = txt, *end = txt + len;
+        while (p < end && s->n_passwords < 8) {
+            const char *hit = wp_memcasemem(p, (size_t)(end - p), pw_words[k], wl);
+            if (hit == NULL)
+                break;
+            const char *q = hit + wl;
+            /* skip separators and the filler words "is" / "ist" / "est" */
+            for (int guard = 0; guard < 24 && q < end; guard++) {
+                if (pw_sep((unsigned char)*q)) {
+                    q++;
+                } else if (end - q >= 3 && (strncasecmp(q, "is ", 3) == 0)) {
+                    q += 3;
+                } else if (end - q >= 4 && (strncasecmp(q, "ist ", 4) == 0 ||
+                                            strncasecmp(q, "est ", 4) == 0)) {
+                    q += 4;
+                } else {
+                    break;
+                }
+            }
+            const char *t = q;
+            while (q < end && q - t < 64 && *q != ' ' && *q != '\n' && *q != '\r' &&
+                   *q != '\t' && *q != '"' && *q != '\'' && *q != '<')
+                q++;
+            size_t tl = (size_t)(q - t);
+            while (tl > 0 && strchr(".,;)]", t[tl - 1]) != NULL)
+                tl--;
+            if (tl >= 3 && tl <= 64) {
+                bool dup = false;
+                for (size_t i = 0; i < s->n_passwords; i++)
+                    dup = dup || (strlen(s->passwords[i]) == tl && memcmp(s->passwords[i], t, tl) == 0);
+                char *pw = dup ? NULL : wp_arena_strndup(s->a, t, tl);
+                if (pw != NULL)
+                    s->passwords[s->n_passwords++] = pw;
+            }
+            p = hit + wl;
+        }
+    }
+}
+
 void
 wp_scan_add_text(wp_scan *s, const char *txt, size_t len)
 {
     s->r->text_bytes += len;
+    if (s->n_passwords < 8 && len > 0)
+        wp_scan_note_passwords(s, txt, len);
     if (s->text_len >= WP_TEXT_EXCERPT)
         return;
     if (s->text == NULL) {

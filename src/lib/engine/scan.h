@@ -58,6 +58,9 @@ typedef struct wp_scan {
     uint32_t limits_reported; /* bit per wp_limit_id already reported */
     uint64_t *url_seen;       /* url.c's open-addressing set of URL hashes */
     size_t n_seen, cap_seen;
+    const char *passwords[8]; /* candidates seen in body text ("password: 1234"), tried on
+                                 encrypted archive members */
+    size_t n_passwords;
     char *text;               /* visible text excerpt buffer */
     size_t text_len;
 } wp_scan;
@@ -79,6 +82,8 @@ void wp_scan_add_url(wp_scan *s, const char *url, size_t len, const char *text, 
                      const char *source, const char *where);
 /* Append visible body text (for the excerpt and text_bytes). */
 void wp_scan_add_text(wp_scan *s, const char *txt, size_t len);
+/* Remember archive password candidates announced in text ("password: 4711"); at most 8. */
+void wp_scan_note_passwords(wp_scan *s, const char *txt, size_t len);
 /* Extract URLs from plain text. */
 void wp_scan_text_urls(wp_scan *s, const char *txt, size_t len, const char *where);
 

@@ -241,6 +241,8 @@ read_headers(wp_scan *s, GMimeMessage *msg)
             g_free(d);
         }
     }
+    if (r->subject != NULL)
+        wp_scan_note_passwords(s, r->subject, strlen(r->subject));
     if (r->from == NULL)
         wp_scan_finding(s, "HDR_MISSING_FROM", "header:From", "message has no From header");
     if (r->date == NULL)
@@ -337,6 +339,17 @@ leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
 
     const char *fname = g_mime_part_get_filename(part);
     const char *disp = g_mime_object_get_disposition(obj);
+    /* Gateways read one name, mail clients the other: a difference is a classic evasion, and
+     * both names are checked. */
+    const char *dname = g_mime_object_get_content_disposition_parameter(obj, "filename");
+    const char *cname = g_mime_object_get_content_type_parameter(obj, "name");
+    if (dname != NULL && cname != NULL && strcmp(dname, cname) != 0) {
+        const char *a = wp_arena_sanitize(s->a, dname, strlen(dname), 200);
+        const char *b = wp_arena_sanitize(s->a, cname, strlen(cname), 200);
+        wp_scan_finding(s, "MIME_NAME_MISMATCH", id,
+                        "Content-Disposition filename '%s' but Content-Type name '%s'", a, b);
+        wp_filename_check(s, cname, id, WP_KIND_DATA, NULL);
+    }
     bool attachment = fname != NULL || (disp != NULL && !strcasecmp(disp, "attachment"));
     bool is_text = g_mime_content_type_is_type(ct, "text", "plain");
     bool is_html = g_mime_content_type_is_type(ct, "text", "html");

@@ -37,6 +37,7 @@ static const wp_finding_def catalogue[] = {
     {"MIME_EMPTY_MULTIPART", A, 0, "multipart with no parts"},
     {"MIME_BAD_CONTENT_TYPE", A, 1, "Content-Type that does not parse"},
     {"MIME_CONFLICTING_PARAMETER", A, 2, "a MIME parameter (e.g. filename) given twice, differently"},
+    {"MIME_NAME_MISMATCH", A, 3, "Content-Disposition filename and Content-Type name differ"},
     {"MIME_PART_EMPTY", A, 1, "MIME part with neither headers nor content"},
     {"MIME_BAD_CHARSET", A, 0, "declared charset unknown; text decoded as best effort"},
     {"MIME_BAD_ENCODING", A, 1, "unknown Content-Transfer-Encoding"},
