@@ -201,6 +201,60 @@ cfb_name(const uint8_t *e, char *out, size_t outlen)
     out[i] = '\0';
 }
 
+/* Read a stream stored in regular sectors (size >= the 4096-byte mini-stream cutoff), at
+ * most cap bytes. NULL when the chain is broken. */
+static uint8_t *
+cfb_read(const cfb *c, uint32_t sid, uint64_t size, size_t cap, size_t *outlen)
+{
+    size_t want = size < cap ? (size_t)size : cap;
+    uint8_t *out = malloc(want ? want : 1);
+    if (out == NULL)
+        return NULL;
+    size_t n = 0;
+    for (uint32_t hops = 0; n < want && hops < c->nsect; hops++) {
+        const uint8_t *sec = cfb_sector(c, sid);
+        if (sec == NULL)
+            break;
+        size_t take = want - n < c->ss ? want - n : c->ss;
+        memcpy(out + n, sec, take);
+        n += take;
+        sid = sid < c->nfat ? c->fat[sid] : CFB_END;
+    }
+    *outlen = n;
+    return out;
+}
+
+/* Excel BIFF8 globals: BOUNDSHEET records of type macro sheet (Excel 4.0 / XLM macros, often
+ * "very hidden") and FILEPASS (RC4-encrypted workbook). Bounded by the stream length. */
+static void
+biff_scan(wp_scan *s, const uint8_t *d, size_t n, const char *where)
+{
+    size_t off = 0;
+    unsigned macros = 0, hidden = 0;
+    bool filepass = false;
+    for (unsigned recs = 0; off + 4 <= n && recs < 100000; recs++) {
+        uint16_t type = wp_le16(d + off), rlen = wp_le16(d + off + 2);
+        const uint8_t *rd = d + off + 4;
+        if ((size_t)rlen > n - off - 4)
+            break;
+        if (type == 0x0085 && rlen >= 6 && rd[5] == 0x01) {
+            macros++;
+            if (rd[4] != 0)
+                hidden++;
+        } else if (type == 0x002F) {
+            filepass = true;
+        } else if (type == 0x000A) {
+            break; /* EOF of the globals substream */
+        }
+        off += 4 + (size_t)rlen;
+    }
+    if (macros)
+        wp_scan_finding(s, "OFFICE_XLM_MACRO", where, "%u Excel 4.0 macro sheet(s) in BIFF8%s",
+                        macros, hidden ? ", hidden" : "");
+    if (filepass)
+        wp_scan_finding(s, "OFFICE_ENCRYPTED", where, "Excel workbook with FILEPASS (encrypted)");
+}
+
 void
 wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
 {
@@ -216,6 +270,8 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
     size_t ns = (len - c.ss) / c.ss;
     c.nsect = ns > 0x7FFFFFF0u ? 0x7FFFFFF0u : (uint32_t)ns;
     bool macro = false, encrypted = false, ole_native = false;
+    uint32_t book_sid = CFB_END, word_sid = CFB_END;
+    uint64_t book_size = 0;
     char vba_what[64] = "";
     if (!cfb_load_fat(&c))
         goto raw;
@@ -237,13 +293,32 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
                 (type == 1 && strcmp(name, "VBA") == 0)) {
                 macro = true;
                 snprintf(vba_what, sizeof vba_what, "%s %s", type == 1 ? "storage" : "stream", name);
-            } else if (strcmp(name, "EncryptedPackage") == 0) {
+            } else if (strcmp(name, "EncryptedPackage") == 0 ||
+                       strcmp(name, "EncryptedSummary") == 0) {
                 encrypted = true;
+            } else if (type == 2 && (strcmp(name, "Workbook") == 0 || strcmp(name, "Book") == 0)) {
+                book_sid = wp_le32(e + 0x74);
+                book_size = wp_le32(e + 0x78);
+            } else if (type == 2 && strcmp(name, "WordDocument") == 0 && wp_le32(e + 0x78) >= 4096) {
+                word_sid = wp_le32(e + 0x74);
             } else if (strcmp(name, "\x01Ole10Native") == 0 || strcmp(name, "?Ole10Native") == 0) {
                 ole_native = true;
             }
         }
         sid = sid < c.nfat ? c.fat[sid] : CFB_END;
+    }
+    if (book_sid != CFB_END && book_size >= 4096) {
+        size_t n = 0;
+        uint8_t *wb = cfb_read(&c, book_sid, book_size, 4 * 1024 * 1024, &n);
+        if (wb != NULL)
+            biff_scan(s, wb, n, where);
+        free(wb);
+    }
+    if (word_sid != CFB_END) {
+        /* File Information Block: fEncrypted is bit 8 of the flags word at offset 0x0A */
+        const uint8_t *fib = cfb_sector(&c, word_sid);
+        if (fib != NULL && wp_le16(fib) == 0xA5EC && (wp_le16(fib + 0x0A) & 0x0100))
+            encrypted = true;
     }
 raw:
     free(c.fat);
