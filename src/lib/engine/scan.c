@@ -200,7 +200,7 @@ void
 wp_scan_add_text(wp_scan *s, const char *txt, size_t len)
 {
     s->r->text_bytes += len;
-    if (s->n_passwords < 8 && len > 0)
+    if (s->want_passwords && s->n_passwords < 8 && len > 0)
         wp_scan_note_passwords(s, txt, len);
     if (s->text_len >= WP_TEXT_EXCERPT)
         return;

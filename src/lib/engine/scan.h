@@ -61,6 +61,7 @@ typedef struct wp_scan {
     const char *passwords[8]; /* candidates seen in body text ("password: 1234"), tried on
                                  encrypted archive members */
     size_t n_passwords;
+    bool want_passwords;      /* the message carries a file a password might open */
     char *text;               /* visible text excerpt buffer */
     size_t text_len;
 } wp_scan;

