@@ -92,7 +92,7 @@ parse_host(wp_scan *s, const char *u, size_t n)
     if (h < he && *h == '[') { /* IPv6 literal */
         const char *rb = memchr(h, ']', (size_t)(he - h));
         he = rb ? rb + 1 : he;
-    } else {
+    } else if (h < he) {
         const char *colon = memchr(h, ':', (size_t)(he - h));
         if (colon != NULL)
             he = colon;
