@@ -537,6 +537,102 @@ looks_like_mail(const uint8_t *d, size_t len)
     return i > start && i < len && d[i] == ':';
 }
 
+/* GMime builds an object for every header field, address and MIME part before watchpost
+ * sees any of them, so limits applied after the parse come too late for memory: 100,000
+ * one-line parts cost GMime 200 MB. Two cheap passes bound what GMime is given:
+ * - more boundary-looking lines ("\n--") than max_mime_parts allows: parse only up to there;
+ * - top-level header fields longer than max_header_bytes, or more of them than
+ *   max_header_count: hand GMime a copy with those fields cut.
+ * Returns the bytes to parse; *copy is set when a trimmed copy was made (caller frees). */
+static const uint8_t *
+bound_input(wp_scan *s, const uint8_t *data, size_t len, size_t *outlen, uint8_t **copy)
+{
+    *copy = NULL;
+    uint64_t max_lines = wp_limit(s->lim, WP_LIMIT_MIME_PARTS) * 2 + 16;
+    uint64_t lines = 0;
+    const uint8_t *p = data, *end = data + len, *q;
+    while (p < end && (q = memmem(p, (size_t)(end - p), "\n--", 3)) != NULL) {
+        if (++lines > max_lines) {
+            wp_scan_limit(s, WP_LIMIT_MIME_PARTS, "message",
+                          "more than %llu boundary lines; parsed up to byte %zu",
+                          (unsigned long long)max_lines, (size_t)(q - data));
+            len = (size_t)(q - data) + 1;
+            end = data + len;
+            break;
+        }
+        p = q + 3;
+    }
+
+    uint64_t fcap = wp_limit(s->lim, WP_LIMIT_HEADER_BYTES);
+    uint64_t maxf = wp_limit(s->lim, WP_LIMIT_HEADER_COUNT);
+    /* find the end of the header block and whether any field breaks a limit */
+    size_t hend = 0, fstart = 0, fields = 0;
+    bool over = false;
+    for (size_t i = 0; i < len;) {
+        const uint8_t *nl = memchr(data + i, '\n', len - i);
+        size_t next = nl ? (size_t)(nl - data) + 1 : len;
+        bool blank = next - i <= 2 && (data[i] == '\n' || data[i] == '\r');
+        bool cont = i > 0 && (data[i] == ' ' || data[i] == '\t');
+        if (blank || !cont) {
+            if (i > 0 && i - fstart > fcap)
+                over = true;
+            if (!blank && ++fields > maxf)
+                over = true;
+            fstart = i;
+        }
+        if (blank) {
+            hend = i;
+            break;
+        }
+        i = next;
+        hend = i;
+    }
+    if (!over) {
+        *outlen = len;
+        return data;
+    }
+    uint8_t *c = malloc(len + 1);
+    if (c == NULL) {
+        *outlen = len;
+        return data;
+    }
+    size_t o = 0;
+    fields = 0;
+    for (size_t i = 0; i < hend;) {
+        /* one field: its first line and continuation lines */
+        size_t j = i;
+        do {
+            const uint8_t *nl = memchr(data + j, '\n', hend - j);
+            j = nl ? (size_t)(nl - data) + 1 : hend;
+        } while (j < hend && (data[j] == ' ' || data[j] == '\t'));
+        size_t flen = j - i;
+        if (++fields > maxf) {
+            wp_scan_limit(s, WP_LIMIT_HEADER_COUNT, "headers",
+                          "more than %llu header fields; the rest not parsed",
+                          (unsigned long long)maxf);
+            i = j;
+            continue;
+        }
+        if (flen > fcap) {
+            wp_scan_limit(s, WP_LIMIT_HEADER_BYTES, "headers",
+                          "a header field of %zu bytes (max_header_bytes %llu) was cut", flen,
+                          (unsigned long long)fcap);
+            memcpy(c + o, data + i, (size_t)fcap);
+            o += (size_t)fcap;
+            c[o++] = '\n';
+        } else {
+            memcpy(c + o, data + i, flen);
+            o += flen;
+        }
+        i = j;
+    }
+    memcpy(c + o, data + hend, len - hend);
+    o += len - hend;
+    *copy = c;
+    *outlen = o;
+    return c;
+}
+
 void
 wp_mail_walk(wp_scan *s, wp_mail_ctx *m, const uint8_t *data, size_t len)
 {
@@ -555,9 +651,14 @@ wp_mail_walk(wp_scan *s, wp_mail_ctx *m, const uint8_t *data, size_t len)
         return;
     }
 
+    uint8_t *trimmed = NULL;
+    size_t plen = len;
+    const uint8_t *pdata = bound_input(s, data, len, &plen, &trimmed);
+
     /* GMime's memory stream copies the bytes once; borrowing the caller's buffer through a
      * fake GByteArray would save that copy but rely on GLib internals. */
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)pdata, plen);
+    free(trimmed);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     bool mbox = len >= 5 && memcmp(data, "From ", 5) == 0;
     g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
