@@ -134,6 +134,14 @@ scan_names(wp_scan *s, pdf_state *st, const unsigned char *d, size_t len, const 
                                        : strcmp(name, names[k]) == 0;
             if (!hit)
                 continue;
+            if (k == N_URI) {
+                /* "/S /URI" names the action type; only "/URI (target)" is a link */
+                const unsigned char *v = q;
+                while (v < end && is_space(*v))
+                    v++;
+                if (v >= end || !(*v == '(' || (*v == '<' && (v + 1 >= end || v[1] != '<'))))
+                    break;
+            }
             st->count[k]++;
             if (had_escape && st->obfuscated++ == 0) {
                 size_t rl = (size_t)(q - slash) < 60 ? (size_t)(q - slash) : 60;
