@@ -16,21 +16,29 @@ wp_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
         return hay;
     if (hlen < nlen)
         return NULL;
-    unsigned char first = (unsigned char)tolower((unsigned char)needle[0]);
-    unsigned char firstu = (unsigned char)toupper((unsigned char)needle[0]);
-    const char *end = hay + hlen - nlen;
-    for (const char *p = hay; p <= end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c != first && c != firstu) {
-            /* jump to the next candidate of either case */
-            const char *a = memchr(p, first, (size_t)(end - p) + 1);
-            const char *b = first == firstu ? NULL : memchr(p, firstu, (size_t)(end - p) + 1);
-            if (a == NULL && b == NULL)
-                return NULL;
-            p = (a == NULL || (b != NULL && b < a)) ? b : a;
+    char lo = (char)tolower((unsigned char)needle[0]);
+    char up = (char)toupper((unsigned char)needle[0]);
+    const char *last = hay + hlen - nlen; /* last possible start */
+    /* Next occurrence of each case of the first byte, found with memchr and kept until passed,
+     * so every byte is looked at a bounded number of times: linear in hlen (a rescan of the
+     * remainder for a case that does not occur made this quadratic; found by fuzzing). */
+    const char *a = NULL, *b = NULL;
+    bool a_gone = false, b_gone = lo == up;
+    for (const char *p = hay; p <= last;) {
+        if (!a_gone && (a == NULL || a < p)) {
+            a = memchr(p, lo, (size_t)(last - p) + 1);
+            a_gone = a == NULL;
         }
-        if (strncasecmp(p, needle, nlen) == 0)
-            return p;
+        if (!b_gone && (b == NULL || b < p)) {
+            b = memchr(p, up, (size_t)(last - p) + 1);
+            b_gone = b == NULL;
+        }
+        const char *c = a_gone ? (b_gone ? NULL : b) : (b_gone || a < b ? a : b);
+        if (c == NULL)
+            return NULL;
+        if (strncasecmp(c, needle, nlen) == 0)
+            return c;
+        p = c + 1;
     }
     return NULL;
 }

@@ -165,10 +165,18 @@ wp_scan_text_urls(wp_scan *s, const char *txt, size_t len, const char *where)
     if (txt == NULL || len == 0)
         return;
     const char *p = txt, *end = txt + len;
+    const char *c2 = NULL;
+    bool no_www = false;
     while (p < end) {
-        /* cheap pre-filter: every prefix contains ':' or starts with "www." */
+        /* cheap pre-filter: every prefix contains ':' or starts with "www."; the next "www." is
+         * kept until passed so the search stays linear */
         const char *c1 = memchr(p, ':', (size_t)(end - p));
-        const char *c2 = wp_memcasemem(p, (size_t)(end - p), "www.", 4);
+        if (!no_www && (c2 == NULL || c2 < p)) {
+            c2 = wp_memcasemem(p, (size_t)(end - p), "www.", 4);
+            no_www = c2 == NULL;
+        }
+        if (no_www)
+            c2 = NULL;
         if (c1 == NULL && c2 == NULL)
             return;
         const char *cand = c1 == NULL ? c2 : (c2 == NULL || c1 < c2 ? c1 : c2);
