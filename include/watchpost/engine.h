@@ -33,8 +33,8 @@ typedef struct wp_engine_config {
     wp_limits limits;
     const char *const *rule_paths; /* YARA rule files or directories (*.yar, *.yara) */
     size_t n_rule_paths;
-    const char *magic_file;        /* NULL: the system libmagic database */
-    wp_log_fn log;                 /* NULL: silent */
+    const char *magic_file; /* NULL: the system libmagic database */
+    wp_log_fn log;          /* NULL: silent */
     void *log_ctx;
 } wp_engine_config;
 
@@ -51,8 +51,7 @@ WP_API wp_status wp_scanner_new(wp_engine *e, wp_scanner **out);
 WP_API void wp_scanner_free(wp_scanner *s);
 
 /* Scan one raw message (RFC 5322 bytes). The bytes are not retained. */
-WP_API wp_status wp_scan_message(wp_scanner *s, const uint8_t *data, size_t len,
-                                 wp_report **out);
+WP_API wp_status wp_scan_message(wp_scanner *s, const uint8_t *data, size_t len, wp_report **out);
 
 /* Library version string. */
 WP_API const char *wp_version(void);

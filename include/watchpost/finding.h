@@ -27,7 +27,7 @@ typedef enum wp_category {
 } wp_category;
 
 typedef struct wp_finding {
-    const char *code;     /* stable identifier, e.g. "ATTACH_RLO_NAME" */
+    const char *code; /* stable identifier, e.g. "ATTACH_RLO_NAME" */
     wp_category category;
     int weight;           /* default from the catalogue; YARA rules may set their own */
     const char *evidence; /* one sentence, UTF-8, hostile text escaped */

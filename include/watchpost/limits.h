@@ -15,20 +15,20 @@
 #include "status.h"
 
 typedef enum wp_limit_id {
-    WP_LIMIT_MESSAGE_BYTES,        /* raw message size scanned; the rest is not parsed */
-    WP_LIMIT_HEADER_BYTES,         /* one header field (name + value) */
-    WP_LIMIT_HEADER_COUNT,         /* header fields per message or part */
-    WP_LIMIT_MIME_PARTS,           /* MIME parts per message, nested messages included */
-    WP_LIMIT_MIME_DEPTH,           /* multipart and message/rfc822 nesting */
-    WP_LIMIT_PART_BYTES,           /* decoded bytes of one part or archive member */
-    WP_LIMIT_URLS,                 /* URLs recorded per message */
-    WP_LIMIT_ARCHIVE_DEPTH,        /* archive-in-archive nesting */
-    WP_LIMIT_ARCHIVE_MEMBERS,      /* members opened per message, all archives together */
-    WP_LIMIT_ARCHIVE_TOTAL_BYTES,  /* bytes expanded per message, all archives together */
-    WP_LIMIT_ARCHIVE_RATIO,        /* expanded size / compressed size of one archive */
-    WP_LIMIT_YARA_TIMEOUT_MS,      /* YARA time per scanned object, milliseconds */
-    WP_LIMIT_FINDINGS,             /* findings kept per message */
-    WP_LIMIT_MEMORY_BYTES,         /* per-message working memory (arena budget) */
+    WP_LIMIT_MESSAGE_BYTES,       /* raw message size scanned; the rest is not parsed */
+    WP_LIMIT_HEADER_BYTES,        /* one header field (name + value) */
+    WP_LIMIT_HEADER_COUNT,        /* header fields per message or part */
+    WP_LIMIT_MIME_PARTS,          /* MIME parts per message, nested messages included */
+    WP_LIMIT_MIME_DEPTH,          /* multipart and message/rfc822 nesting */
+    WP_LIMIT_PART_BYTES,          /* decoded bytes of one part or archive member */
+    WP_LIMIT_URLS,                /* URLs recorded per message */
+    WP_LIMIT_ARCHIVE_DEPTH,       /* archive-in-archive nesting */
+    WP_LIMIT_ARCHIVE_MEMBERS,     /* members opened per message, all archives together */
+    WP_LIMIT_ARCHIVE_TOTAL_BYTES, /* bytes expanded per message, all archives together */
+    WP_LIMIT_ARCHIVE_RATIO,       /* expanded size / compressed size of one archive */
+    WP_LIMIT_YARA_TIMEOUT_MS,     /* YARA time per scanned object, milliseconds */
+    WP_LIMIT_FINDINGS,            /* findings kept per message */
+    WP_LIMIT_MEMORY_BYTES,        /* per-message working memory (arena budget) */
     WP_LIMIT__COUNT
 } wp_limit_id;
 

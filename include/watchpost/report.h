@@ -27,8 +27,8 @@ typedef struct wp_hashes {
 
 /* One node of the MIME tree. */
 typedef struct wp_part {
-    const char *id;           /* "1", "1.2", "2.1.1" (IMAP-style numbering) */
-    const char *parent;       /* id of the enclosing part, NULL for the root */
+    const char *id;     /* "1", "1.2", "2.1.1" (IMAP-style numbering) */
+    const char *parent; /* id of the enclosing part, NULL for the root */
     int depth;
     const char *content_type; /* as declared, lower case "type/subtype" */
     const char *charset;      /* declared charset or NULL */
@@ -49,10 +49,10 @@ typedef struct wp_object {
     const char *kind;          /* coarse family: text, html, image, pdf, office, ole2, rtf,
                                   archive, pe, elf, macho, script, tnef, message, data ... */
     uint64_t size;
-    int depth;                 /* 0 = MIME part, 1 = member of an archive in it, ... */
-    bool is_attachment;        /* false for body text parts */
-    bool encrypted;            /* an encrypted archive member */
-    bool truncated;            /* only a prefix was analysed (a limit was hit) */
+    int depth;          /* 0 = MIME part, 1 = member of an archive in it, ... */
+    bool is_attachment; /* false for body text parts */
+    bool encrypted;     /* an encrypted archive member */
+    bool truncated;     /* only a prefix was analysed (a limit was hit) */
     bool has_hashes;
     wp_hashes hashes;
 } wp_object;
@@ -67,9 +67,9 @@ typedef struct wp_url {
 
 typedef struct wp_report {
     const char *schema_version;
-    const char *source;   /* set by the front end: file path, "mbox:path#n", "-" */
-    uint64_t size;        /* raw bytes of the message */
-    bool parsed;          /* false when the input had no recognisable message structure */
+    const char *source; /* set by the front end: file path, "mbox:path#n", "-" */
+    uint64_t size;      /* raw bytes of the message */
+    bool parsed;        /* false when the input had no recognisable message structure */
 
     /* Headers of interest, decoded to UTF-8; NULL when absent. */
     const char *from;
@@ -83,7 +83,7 @@ typedef struct wp_report {
     const char *date;
     const char *in_reply_to;
     const char *x_mailer;
-    const char **received;           /* the Received chain, top (newest) first */
+    const char **received; /* the Received chain, top (newest) first */
     size_t n_received;
     const char **authentication_results;
     size_t n_authentication_results;
@@ -97,9 +97,9 @@ typedef struct wp_report {
     wp_finding *findings;
     size_t n_findings;
 
-    uint64_t text_bytes;   /* visible text gathered from text and HTML bodies */
+    uint64_t text_bytes;      /* visible text gathered from text and HTML bodies */
     const char *text_excerpt; /* first few hundred characters of that text */
-    double scan_ms;        /* wall time of the scan */
+    double scan_ms;           /* wall time of the scan */
 } wp_report;
 
 WP_API void wp_report_free(wp_report *r);

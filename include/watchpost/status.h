@@ -8,8 +8,8 @@
 #define WATCHPOST_STATUS_H
 
 #if defined(__GNUC__)
-#define WP_API        __attribute__((visibility("default")))
-#define WP_NODISCARD  __attribute__((warn_unused_result))
+#define WP_API          __attribute__((visibility("default")))
+#define WP_NODISCARD    __attribute__((warn_unused_result))
 #define WP_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define WP_API

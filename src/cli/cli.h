@@ -41,7 +41,7 @@ int cmd_findings(int argc, char **argv);
 
 /* input.c: enumerate messages from files, directories (Maildir), mbox files and stdin. */
 typedef struct input_msg {
-    char *source;   /* "path", "path#3" for the third message of an mbox, "-" */
+    char *source; /* "path", "path#3" for the third message of an mbox, "-" */
     unsigned char *data;
     size_t len;
 } input_msg;

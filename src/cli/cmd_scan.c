@@ -18,49 +18,51 @@
 static void
 scan_usage(FILE *out)
 {
-    fprintf(out,
-"NAME\n"
-"    watchpost scan - analyse mail messages and report findings\n"
-"\n"
-"SYNOPSIS\n"
-"    watchpost scan [options] INPUT...\n"
-"\n"
-"DESCRIPTION\n"
-"    Each INPUT is a message file, an mbox file (split on \"From \" lines), a directory\n"
-"    (scanned recursively; Maildir cur/ and new/ included, tmp/ skipped) or '-' for\n"
-"    standard input. Every MIME part, archive member, TNEF attachment and uuencoded file\n"
-"    is hashed, typed, name-checked, taken apart and scanned with YARA. Malformed input is\n"
-"    analysed as far as it goes; its malformations are findings.\n"
-"\n"
-"OPTIONS\n"
-"    --json              one JSON object per message (schema: docs/SCHEMA.md)\n"
-"    --rules PATH        extra YARA rules: a file or a directory of *.yar/*.yara;\n"
-"                        repeatable; added to the default rule set\n"
-"    --no-default-rules  do not load the default rule set\n"
-"    -c, --config FILE   configuration file (docs/CONFIGURATION.md)\n"
-"    --limit NAME=VALUE  set one limit, e.g. --limit max_part_bytes=8M (repeatable);\n"
-"                        'watchpost scan --limits' lists them\n"
-"    --limits            print every limit with its value and ceiling, then exit\n"
-"    -j, --jobs N        worker threads (default: one per CPU)\n"
-"    --progress          force the progress line (default: on when stderr is a\n"
-"                        terminal and stdout is not)\n"
-"    -q, --quiet         print nothing for messages without findings (summary mode)\n"
-"    -h, --help          this text\n"
-"\n"
-"EXIT STATUS\n"
-"    0  every message scanned; no finding of weight 1 or more\n"
-"    1  at least one message has a finding of weight 1 or more\n"
-"    2  at least one input could not be read (other inputs were still scanned)\n"
-"    3  usage, configuration or rule compilation error; nothing scanned\n"
-"\n"
-"ENVIRONMENT\n"
-"    WATCHPOST_RULES     directory of the default rule set (overrides the built-in path)\n"
-"\n"
-"EXAMPLES\n"
-"    watchpost scan suspicious.eml\n"
-"    watchpost scan --json Maildir/ archive.mbox *.eml > results.jsonl\n"
-"    cat msg.eml | watchpost scan -\n"
-"    watchpost scan --rules ./yara/ --limit max_archive_depth=4 mail/\n");
+    fprintf(
+        out,
+        "NAME\n"
+        "    watchpost scan - analyse mail messages and report findings\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    watchpost scan [options] INPUT...\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Each INPUT is a message file, an mbox file (split on \"From \" lines), a directory\n"
+        "    (scanned recursively; Maildir cur/ and new/ included, tmp/ skipped) or '-' for\n"
+        "    standard input. Every MIME part, archive member, TNEF attachment and uuencoded file\n"
+        "    is hashed, typed, name-checked, taken apart and scanned with YARA. Malformed input "
+        "is\n"
+        "    analysed as far as it goes; its malformations are findings.\n"
+        "\n"
+        "OPTIONS\n"
+        "    --json              one JSON object per message (schema: docs/SCHEMA.md)\n"
+        "    --rules PATH        extra YARA rules: a file or a directory of *.yar/*.yara;\n"
+        "                        repeatable; added to the default rule set\n"
+        "    --no-default-rules  do not load the default rule set\n"
+        "    -c, --config FILE   configuration file (docs/CONFIGURATION.md)\n"
+        "    --limit NAME=VALUE  set one limit, e.g. --limit max_part_bytes=8M (repeatable);\n"
+        "                        'watchpost scan --limits' lists them\n"
+        "    --limits            print every limit with its value and ceiling, then exit\n"
+        "    -j, --jobs N        worker threads (default: one per CPU)\n"
+        "    --progress          force the progress line (default: on when stderr is a\n"
+        "                        terminal and stdout is not)\n"
+        "    -q, --quiet         print nothing for messages without findings (summary mode)\n"
+        "    -h, --help          this text\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0  every message scanned; no finding of weight 1 or more\n"
+        "    1  at least one message has a finding of weight 1 or more\n"
+        "    2  at least one input could not be read (other inputs were still scanned)\n"
+        "    3  usage, configuration or rule compilation error; nothing scanned\n"
+        "\n"
+        "ENVIRONMENT\n"
+        "    WATCHPOST_RULES     directory of the default rule set (overrides the built-in path)\n"
+        "\n"
+        "EXAMPLES\n"
+        "    watchpost scan suspicious.eml\n"
+        "    watchpost scan --json Maildir/ archive.mbox *.eml > results.jsonl\n"
+        "    cat msg.eml | watchpost scan -\n"
+        "    watchpost scan --rules ./yara/ --limit max_archive_depth=4 mail/\n");
 }
 
 typedef struct queue {
@@ -183,8 +185,8 @@ worker(void *arg)
                 fflush(stdout);
                 double el = secs_since(&sh->t0);
                 fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu with findings",
-                        sh->scanned, (double)sh->bytes / 1e6, el > 0 ? (double)sh->scanned / el : 0.0,
-                        sh->with_findings);
+                        sh->scanned, (double)sh->bytes / 1e6,
+                        el > 0 ? (double)sh->scanned / el : 0.0, sh->with_findings);
                 clock_gettime(CLOCK_MONOTONIC, &sh->last_progress);
             }
             pthread_mutex_unlock(&sh->out_mu);
@@ -317,7 +319,8 @@ cmd_scan(int argc, char **argv)
         if (d != NULL)
             paths[np++] = d;
         else
-            fprintf(stderr, "watchpost: warning: default rule set not found; set WATCHPOST_RULES\n");
+            fprintf(stderr,
+                    "watchpost: warning: default rule set not found; set WATCHPOST_RULES\n");
     }
     for (size_t i = 0; i < cfg.n_rule_paths; i++)
         paths[np++] = cfg.rule_paths[i];
@@ -377,7 +380,8 @@ cmd_scan(int argc, char **argv)
     fflush(stdout);
     if (sh.progress) {
         double el = secs_since(&sh.t0);
-        fprintf(stderr, "\r\033[Kscanned %zu messages (%.1f MB) in %.2f s, %zu with findings, %zu errors\n",
+        fprintf(stderr,
+                "\r\033[Kscanned %zu messages (%.1f MB) in %.2f s, %zu with findings, %zu errors\n",
                 sh.scanned, (double)sh.bytes / 1e6, el, sh.with_findings, sh.errors);
     }
 

@@ -9,17 +9,16 @@
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: watchpost <command> [options]\n"
-            "\n"
-            "Targeted-attack surveillance: inspects mail and reports what it saw and why.\n"
-            "\n"
-            "commands:\n"
-            "  scan       analyse messages (files, directories, Maildir, mbox, stdin)\n"
-            "  findings   list the finding codes this build can emit\n"
-            "  version    print the version\n"
-            "\n"
-            "Run 'watchpost <command> --help' for a command's options.\n");
+    fprintf(out, "usage: watchpost <command> [options]\n"
+                 "\n"
+                 "Targeted-attack surveillance: inspects mail and reports what it saw and why.\n"
+                 "\n"
+                 "commands:\n"
+                 "  scan       analyse messages (files, directories, Maildir, mbox, stdin)\n"
+                 "  findings   list the finding codes this build can emit\n"
+                 "  version    print the version\n"
+                 "\n"
+                 "Run 'watchpost <command> --help' for a command's options.\n");
 }
 
 int

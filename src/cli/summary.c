@@ -11,10 +11,10 @@
 #include "cli.h"
 
 #define BOLD(c) ((c) ? "\033[1m" : "")
-#define RED(c) ((c) ? "\033[31m" : "")
-#define YEL(c) ((c) ? "\033[33m" : "")
-#define DIM(c) ((c) ? "\033[2m" : "")
-#define RST(c) ((c) ? "\033[0m" : "")
+#define RED(c)  ((c) ? "\033[31m" : "")
+#define YEL(c)  ((c) ? "\033[33m" : "")
+#define DIM(c)  ((c) ? "\033[2m" : "")
+#define RST(c)  ((c) ? "\033[0m" : "")
 
 static int
 by_weight(const void *a, const void *b)
@@ -80,8 +80,8 @@ summary_print(FILE *out, const wp_report *r, bool c)
             for (size_t i = 0; i < r->n_findings; i++) {
                 const wp_finding *f = sorted[i];
                 const char *col = f->weight >= 5 ? RED(c) : (f->weight > 0 ? YEL(c) : DIM(c));
-                fprintf(out, "    %s[%2d] %-24s%s %-9s %s\n         %s%s\n", col, f->weight, f->code,
-                        RST(c), wp_category_name(f->category), f->where, f->evidence, "");
+                fprintf(out, "    %s[%2d] %-24s%s %-9s %s\n         %s%s\n", col, f->weight,
+                        f->code, RST(c), wp_category_name(f->category), f->where, f->evidence, "");
             }
             free(sorted);
         }

@@ -15,7 +15,7 @@
 #include "content.h"
 #include "core/util.h"
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK  (64 * 1024)
 #define RATIO_FLOOR (1024 * 1024)
 
 static bool
@@ -70,8 +70,7 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
     if ((uint64_t)info->depth + 1 > wp_limit(lim, WP_LIMIT_ARCHIVE_DEPTH)) {
         wp_scan_limit(s, WP_LIMIT_ARCHIVE_DEPTH, info->where,
                       "archive nested %d deep; members not opened (max_archive_depth %llu)",
-                      info->depth + 1,
-                      (unsigned long long)wp_limit(lim, WP_LIMIT_ARCHIVE_DEPTH));
+                      info->depth + 1, (unsigned long long)wp_limit(lim, WP_LIMIT_ARCHIVE_DEPTH));
         return;
     }
 
@@ -87,7 +86,8 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
         archive_read_add_passphrase(ar, s->passwords[i]);
     if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
         wp_scan_finding(s, "ARCHIVE_CORRUPT", info->where, "cannot open %s archive: %s",
-                        wp_kind_name(kind), archive_error_string(ar) ? archive_error_string(ar) : "?");
+                        wp_kind_name(kind),
+                        archive_error_string(ar) ? archive_error_string(ar) : "?");
         archive_read_free(ar);
         return;
     }
@@ -225,8 +225,8 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                 continue;
             }
         }
-        wp_content_info ci = {.name = mname, .where = where, .depth = info->depth + 1,
-                              .truncated = truncated};
+        wp_content_info ci = {
+            .name = mname, .where = where, .depth = info->depth + 1, .truncated = truncated};
         wp_content_analyze(s, buf ? buf : (const uint8_t *)"", n, &ci);
         if (stop)
             break;

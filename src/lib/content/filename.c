@@ -13,21 +13,30 @@
 #include "core/util.h"
 
 /* Extensions Windows (or a mail client on it) executes, interprets, or mounts on a click. */
-static const char *const dangerous_ext[] = {
-    "exe", "scr", "com", "pif", "bat", "cmd", "js",  "jse",  "vbs",  "vbe",     "wsf",
-    "wsh", "hta", "lnk", "iso", "img", "vhd", "vhdx", "chm", "msi", "msp",     "ps1",
-    "psm1", "jar", "cpl", "reg", "dll", "scf", "inf", "xll", "appx", "msix", "one",
-    "url", "application", "gadget", "appref-ms", "library-ms", "settingcontent-ms",
-    "mht", "sct", "wsc", "msc", "xbap", "ace", "udf", "svg-exe", NULL};
+static const char *const dangerous_ext[] = {"exe",       "scr",         "com",
+                                            "pif",       "bat",         "cmd",
+                                            "js",        "jse",         "vbs",
+                                            "vbe",       "wsf",         "wsh",
+                                            "hta",       "lnk",         "iso",
+                                            "img",       "vhd",         "vhdx",
+                                            "chm",       "msi",         "msp",
+                                            "ps1",       "psm1",        "jar",
+                                            "cpl",       "reg",         "dll",
+                                            "scf",       "inf",         "xll",
+                                            "appx",      "msix",        "one",
+                                            "url",       "application", "gadget",
+                                            "appref-ms", "library-ms",  "settingcontent-ms",
+                                            "mht",       "sct",         "wsc",
+                                            "msc",       "xbap",        "ace",
+                                            "udf",       "svg-exe",     NULL};
 
-static const char *const script_ext[] = {"js",  "jse", "vbs",  "vbe", "wsf", "wsh", "hta",
+static const char *const script_ext[] = {"js",  "jse",  "vbs", "vbe", "wsf", "wsh", "hta",
                                          "ps1", "psm1", "bat", "cmd", "sct", "wsc", NULL};
 
 /* Extensions a victim reads as "a document": the first half of a double extension. */
-static const char *const decoy_ext[] = {"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
-                                        "rtf", "txt", "jpg", "jpeg", "png", "gif", "zip",
-                                        "rar", "mp3", "mp4", "csv", "htm", "html", "odt",
-                                        "eml", "msg", "tif", "bmp", NULL};
+static const char *const decoy_ext[] = {
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rtf", "txt", "jpg", "jpeg", "png", "gif",
+    "zip", "rar", "mp3",  "mp4", "csv",  "htm", "html", "odt", "eml", "msg", "tif",  "bmp", NULL};
 
 static bool
 in_list(const char *const *list, const char *ext)
@@ -74,13 +83,13 @@ static fam
 ext_family(const char *ext)
 {
     static const char *const pdf[] = {"pdf", NULL};
-    static const char *const img[] = {"jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp",
-                                      NULL};
+    static const char *const img[] = {"jpg", "jpeg", "png",  "gif", "bmp",
+                                      "tif", "tiff", "webp", NULL};
     static const char *const txt[] = {"txt", "csv", "log", "htm", "html", NULL};
-    static const char *const off[] = {"doc", "docx", "docm", "dot", "dotm", "xls", "xlsx",
-                                      "xlsm", "xlsb", "ppt", "pptx", "pptm", "rtf", NULL};
-    static const char *const arc[] = {"zip", "rar", "7z", "gz", "tgz", "bz2", "xz", "tar",
-                                      "cab", NULL};
+    static const char *const off[] = {"doc",  "docx", "docm", "dot",  "dotm", "xls", "xlsx",
+                                      "xlsm", "xlsb", "ppt",  "pptx", "pptm", "rtf", NULL};
+    static const char *const arc[] = {"zip", "rar", "7z",  "gz",  "tgz",
+                                      "bz2", "xz",  "tar", "cab", NULL};
     static const char *const exe[] = {"exe", "dll", "scr", "com", "cpl", "sys", NULL};
     static const char *const dsk[] = {"iso", "img", "vhd", "vhdx", NULL};
     if (in_list(pdf, ext))
@@ -225,8 +234,8 @@ wp_filename_check(wp_scan *s, const char *name, const char *where, wp_kind kind,
                 char prev[32];
                 wp_extension(stem, prev, sizeof prev);
                 if (prev[0] != '\0' && in_list(decoy_ext, prev))
-                    wp_scan_finding(s, "ATTACH_DOUBLE_EXT", where,
-                                    "name '%s' shows .%s but is .%s", shown, prev, ext);
+                    wp_scan_finding(s, "ATTACH_DOUBLE_EXT", where, "name '%s' shows .%s but is .%s",
+                                    shown, prev, ext);
             }
         }
         if (ext[0] != '\0' && in_list(script_ext, ext) &&
@@ -241,7 +250,6 @@ wp_filename_check(wp_scan *s, const char *name, const char *where, wp_kind kind,
     }
     fam declared = type_family(declared_type);
     if (!families_agree(declared, actual))
-        wp_scan_finding(s, "ATTACH_TYPE_MISMATCH", where,
-                        "declared %s but the content is %s (%s)", declared_type,
-                        fam_names[actual], wp_kind_name(kind));
+        wp_scan_finding(s, "ATTACH_TYPE_MISMATCH", where, "declared %s but the content is %s (%s)",
+                        declared_type, fam_names[actual], wp_kind_name(kind));
 }

@@ -58,8 +58,10 @@ scan_rels(wp_scan *s, const char *x, size_t len, const char *where)
             break;
         char mode[32], type[256], target[1024];
         if (xml_attr(rel, close, "TargetMode", mode, sizeof mode) &&
-            strcasecmp(mode, "External") == 0 && xml_attr(rel, close, "Target", target, sizeof target)) {
-            const char *t = xml_attr(rel, close, "Type", type, sizeof type) ? strrchr(type, '/') : NULL;
+            strcasecmp(mode, "External") == 0 &&
+            xml_attr(rel, close, "Target", target, sizeof target)) {
+            const char *t =
+                xml_attr(rel, close, "Type", type, sizeof type) ? strrchr(type, '/') : NULL;
             t = t ? t + 1 : "unknown";
             if (strcmp(t, "hyperlink") != 0) {
                 wp_scan_finding(s, "OFFICE_EXTERNAL_REF", where, "external %s relationship to '%s'",
@@ -123,15 +125,15 @@ wp_office_ooxml_member(wp_scan *s, const char *member, const uint8_t *data, size
 /* ---- OLE2 / Compound File Binary ---- */
 
 #define CFB_FREE 0xFFFFFFFFu
-#define CFB_END 0xFFFFFFFEu
+#define CFB_END  0xFFFFFFFEu
 
 typedef struct cfb {
     const uint8_t *d;
     size_t len;
-    size_t ss;       /* sector size */
-    uint32_t nsect;  /* sectors in the file after the header */
+    size_t ss;      /* sector size */
+    uint32_t nsect; /* sectors in the file after the header */
     uint32_t *fat;
-    uint32_t nfat;   /* FAT entries */
+    uint32_t nfat; /* FAT entries */
 } cfb;
 
 static const uint8_t *
@@ -292,14 +294,16 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
             if (strcmp(name, "_VBA_PROJECT") == 0 || strcmp(name, "_VBA_PROJECT_CUR") == 0 ||
                 (type == 1 && strcmp(name, "VBA") == 0)) {
                 macro = true;
-                snprintf(vba_what, sizeof vba_what, "%s %s", type == 1 ? "storage" : "stream", name);
+                snprintf(vba_what, sizeof vba_what, "%s %s", type == 1 ? "storage" : "stream",
+                         name);
             } else if (strcmp(name, "EncryptedPackage") == 0 ||
                        strcmp(name, "EncryptedSummary") == 0) {
                 encrypted = true;
             } else if (type == 2 && (strcmp(name, "Workbook") == 0 || strcmp(name, "Book") == 0)) {
                 book_sid = wp_le32(e + 0x74);
                 book_size = wp_le32(e + 0x78);
-            } else if (type == 2 && strcmp(name, "WordDocument") == 0 && wp_le32(e + 0x78) >= 4096) {
+            } else if (type == 2 && strcmp(name, "WordDocument") == 0 &&
+                       wp_le32(e + 0x78) >= 4096) {
                 word_sid = wp_le32(e + 0x74);
             } else if (strcmp(name, "\x01Ole10Native") == 0 || strcmp(name, "?Ole10Native") == 0) {
                 ole_native = true;

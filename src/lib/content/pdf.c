@@ -14,12 +14,24 @@
 #include "content.h"
 #include "core/util.h"
 
-enum { N_JS, N_JAVASCRIPT, N_OPENACTION, N_AA, N_LAUNCH, N_EMBEDDED, N_URI, N_ACROFORM, N_XFA,
-       N_ENCRYPT, N_RICHMEDIA, N__COUNT };
+enum {
+    N_JS,
+    N_JAVASCRIPT,
+    N_OPENACTION,
+    N_AA,
+    N_LAUNCH,
+    N_EMBEDDED,
+    N_URI,
+    N_ACROFORM,
+    N_XFA,
+    N_ENCRYPT,
+    N_RICHMEDIA,
+    N__COUNT
+};
 
-static const char *const names[N__COUNT] = {"JS",     "JavaScript", "OpenAction", "AA",
-                                            "Launch", "EmbeddedFile", "URI",      "AcroForm",
-                                            "XFA",    "Encrypt",    "RichMedia"};
+static const char *const names[N__COUNT] = {"JS",     "JavaScript",   "OpenAction", "AA",
+                                            "Launch", "EmbeddedFile", "URI",        "AcroForm",
+                                            "XFA",    "Encrypt",      "RichMedia"};
 
 typedef struct pdf_state {
     unsigned count[N__COUNT];
@@ -130,8 +142,8 @@ scan_names(wp_scan *s, pdf_state *st, const unsigned char *d, size_t len, const 
         }
         name[n] = '\0';
         for (int k = 0; k < N__COUNT; k++) {
-            bool hit = k == N_EMBEDDED ? strncmp(name, names[k], 12) == 0
-                                       : strcmp(name, names[k]) == 0;
+            bool hit =
+                k == N_EMBEDDED ? strncmp(name, names[k], 12) == 0 : strcmp(name, names[k]) == 0;
             if (!hit)
                 continue;
             if (k == N_URI) {
@@ -176,8 +188,9 @@ scan_object_streams(wp_scan *s, pdf_state *st, const unsigned char *d, size_t le
         if (kw == NULL)
             break;
         const unsigned char *dict = os;
-        bool flate = memmem(dict > d + 512 ? dict - 512 : d, (size_t)(kw - (dict > d + 512 ? dict - 512 : d)),
-                            "FlateDecode", 11) != NULL;
+        bool flate =
+            memmem(dict > d + 512 ? dict - 512 : d,
+                   (size_t)(kw - (dict > d + 512 ? dict - 512 : d)), "FlateDecode", 11) != NULL;
         const unsigned char *body = kw + 6;
         if (body < end && *body == '\r')
             body++;

@@ -22,7 +22,8 @@ count_word(const char *x, size_t len, const char *word, const char **first)
             break;
         bool escaped = q > x && q[-1] == '\\';
         const char *after = q + wl;
-        bool boundary = after >= end || !((*after >= 'a' && *after <= 'z') || (*after >= 'A' && *after <= 'Z'));
+        bool boundary =
+            after >= end || !((*after >= 'a' && *after <= 'z') || (*after >= 'A' && *after <= 'Z'));
         if (!escaped && boundary) {
             if (n == 0 && first != NULL)
                 *first = q;
@@ -40,7 +41,8 @@ wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const char *where)
     size_t objects = count_word(x, len, "\\object", NULL);
     size_t objdata = count_word(x, len, "\\objdata", NULL);
     size_t objupdate = count_word(x, len, "\\objupdate", NULL);
-    size_t objlink = count_word(x, len, "\\objautlink", NULL) + count_word(x, len, "\\objlink", NULL);
+    size_t objlink =
+        count_word(x, len, "\\objautlink", NULL) + count_word(x, len, "\\objlink", NULL);
     if (objects == 0 && objdata == 0)
         return;
     char cls[64] = "unknown";
@@ -56,8 +58,8 @@ wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const char *where)
     }
     const char *shown = wp_arena_sanitize(s->a, cls, strlen(cls), 64);
     bool equation = strstr(cls, "Equation") != NULL;
-    wp_scan_finding(s, "RTF_OBJECT", where,
-                    "%zu embedded object(s), class %s%s%s%s", objects ? objects : objdata, shown,
+    wp_scan_finding(s, "RTF_OBJECT", where, "%zu embedded object(s), class %s%s%s%s",
+                    objects ? objects : objdata, shown,
                     objupdate ? ", auto-update (\\objupdate)" : "",
                     objlink ? ", linked (\\objautlink)" : "",
                     equation ? ", Equation Editor (CVE-2017-11882 family)" : "");

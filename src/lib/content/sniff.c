@@ -26,9 +26,9 @@ looks_html(const uint8_t *d, size_t len)
         i++;
     const char *p = (const char *)d + i;
     size_t n = len - i;
-    static const char *const starts[] = {"<!doctype html", "<html", "<head", "<body",
+    static const char *const starts[] = {"<!doctype html", "<html",   "<head",   "<body",
                                          "<meta",          "<script", "<iframe", "<form",
-                                         "<div",           "<table", "<!--"};
+                                         "<div",           "<table",  "<!--"};
     for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
         if (wp_has_prefix_ci(p, n, starts[k]))
             return true;
@@ -38,7 +38,7 @@ looks_html(const uint8_t *d, size_t len)
 static bool
 looks_message(const uint8_t *d, size_t len)
 {
-    static const char *const starts[] = {"Received:", "Return-Path:", "From:", "Message-ID:",
+    static const char *const starts[] = {"Received:",     "Return-Path:",  "From:", "Message-ID:",
                                          "MIME-Version:", "Delivered-To:", "Date:", "Subject:"};
     for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
         if (wp_has_prefix_ci((const char *)d, len, starts[k]))
@@ -70,10 +70,14 @@ wp_sniff(const uint8_t *d, size_t len)
         /* a PE header where e_lfanew points, or at least a DOS executable */
         return WP_KIND_PE;
     }
-    if (at(d, len, 0, "\x7f" "ELF", 4))
+    if (at(d, len, 0,
+           "\x7f"
+           "ELF",
+           4))
         return WP_KIND_ELF;
     if (len >= 8) {
-        uint32_t be = ((uint32_t)d[0] << 24) | ((uint32_t)d[1] << 16) | ((uint32_t)d[2] << 8) | d[3];
+        uint32_t be =
+            ((uint32_t)d[0] << 24) | ((uint32_t)d[1] << 16) | ((uint32_t)d[2] << 8) | d[3];
         if (be == 0xFEEDFACE || be == 0xFEEDFACF || be == 0xCEFAEDFE || be == 0xCFFAEDFE)
             return WP_KIND_MACHO;
         /* 0xCAFEBABE is both a fat Mach-O and a Java class; fat binaries hold few archs */
@@ -95,7 +99,10 @@ wp_sniff(const uint8_t *d, size_t len)
         return WP_KIND_GZIP;
     if (at(d, len, 0, "BZh", 3) && len > 4 && d[3] >= '1' && d[3] <= '9')
         return WP_KIND_BZIP2;
-    if (at(d, len, 0, "\xFD" "7zXZ\x00", 6))
+    if (at(d, len, 0,
+           "\xFD"
+           "7zXZ\x00",
+           6))
         return WP_KIND_XZ;
     if (at(d, len, 0, "MSCF\0\0\0\0", 8))
         return WP_KIND_CAB;

@@ -12,9 +12,9 @@
 #include "content.h"
 #include "core/util.h"
 
-#define ATT_RENDDATA 0x00069002u
-#define ATT_TITLE 0x00018010u
-#define ATT_DATA 0x0006800Fu
+#define ATT_RENDDATA   0x00069002u
+#define ATT_TITLE      0x00018010u
+#define ATT_DATA       0x0006800Fu
 #define MAX_ATTRIBUTES 100000
 
 static void

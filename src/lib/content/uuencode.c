@@ -114,8 +114,12 @@ wp_uuencode_extract(wp_scan *s, const char *text, size_t len, const char *where)
             wp_scan_finding(s, "MIME_UUENCODE", w, "uuencoded file '%s' (%zu bytes) in text body",
                             shown, n);
             if (truncated)
-                wp_scan_limit(s, WP_LIMIT_PART_BYTES, w, "uuencoded file truncated at %zu bytes", n);
-            wp_content_info ci = {.name = name, .where = w, .depth = 0, .is_attachment = true,
+                wp_scan_limit(s, WP_LIMIT_PART_BYTES, w, "uuencoded file truncated at %zu bytes",
+                              n);
+            wp_content_info ci = {.name = name,
+                                  .where = w,
+                                  .depth = 0,
+                                  .is_attachment = true,
                                   .truncated = truncated};
             wp_content_analyze(s, out, n, &ci);
         }

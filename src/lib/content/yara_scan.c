@@ -93,7 +93,8 @@ on_match(YR_SCAN_CONTEXT *ctx, int message, void *message_data, void *user_data)
         t += (size_t)w;
     }
 
-    if (wp_arena_grow(s->a, (void **)&s->yara, &s->cap_yara, s->n_yara + 1, sizeof(wp_yara_match)) &&
+    if (wp_arena_grow(s->a, (void **)&s->yara, &s->cap_yara, s->n_yara + 1,
+                      sizeof(wp_yara_match)) &&
         s->n_yara < wp_limit(s->lim, WP_LIMIT_FINDINGS)) {
         wp_yara_match *y = &s->yara[s->n_yara++];
         y->where = c->where;

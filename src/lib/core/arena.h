@@ -18,10 +18,10 @@ typedef struct wp_arena wp_arena;
 
 wp_arena *wp_arena_new(size_t budget);
 void wp_arena_free(wp_arena *a);
-void *wp_arena_alloc(wp_arena *a, size_t n);           /* zeroed, 16-byte aligned */
-void *wp_arena_alloc_raw(wp_arena *a, size_t n);       /* not zeroed */
+void *wp_arena_alloc(wp_arena *a, size_t n);     /* zeroed, 16-byte aligned */
+void *wp_arena_alloc_raw(wp_arena *a, size_t n); /* not zeroed */
 char *wp_arena_strndup(wp_arena *a, const char *s, size_t n);
-char *wp_arena_strdup(wp_arena *a, const char *s);     /* NULL in, NULL out */
+char *wp_arena_strdup(wp_arena *a, const char *s); /* NULL in, NULL out */
 char *wp_arena_printf(wp_arena *a, const char *fmt, ...) WP_PRINTF(2, 3);
 char *wp_arena_vprintf(wp_arena *a, const char *fmt, va_list ap) WP_PRINTF(2, 0);
 /* Grow an array of elem-sized items from *cap to at least need; copies the old contents. */

@@ -87,7 +87,10 @@ utf8_len(const unsigned char *p)
 {
     if (p[0] < 0x80)
         return 1;
-    size_t len = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = (p[0] & 0xE0) == 0xC0   ? 2
+                 : (p[0] & 0xF0) == 0xE0 ? 3
+                 : (p[0] & 0xF8) == 0xF0 ? 4
+                                         : 0;
     if (len == 0 || (len == 2 && p[0] < 0xC2) || (len == 4 && p[0] > 0xF4))
         return 0;
     for (size_t i = 1; i < len; i++)

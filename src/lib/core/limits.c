@@ -73,8 +73,7 @@ wp_limit_ceiling(wp_limit_id id)
 }
 
 wp_status
-wp_limits_set_by_name(wp_limits *lim, const char *name, const char *value, char *err,
-                      size_t errlen)
+wp_limits_set_by_name(wp_limits *lim, const char *name, const char *value, char *err, size_t errlen)
 {
     int id = -1;
     for (int i = 0; i < WP_LIMIT__COUNT; i++) {
@@ -105,9 +104,18 @@ wp_limits_set_by_name(wp_limits *lim, const char *name, const char *value, char 
             return WP_EINVAL;
         }
         switch (*end) {
-        case 'k': case 'K': mult = KiB; break;
-        case 'm': case 'M': mult = MiB; break;
-        case 'g': case 'G': mult = GiB; break;
+        case 'k':
+        case 'K':
+            mult = KiB;
+            break;
+        case 'm':
+        case 'M':
+            mult = MiB;
+            break;
+        case 'g':
+        case 'G':
+            mult = GiB;
+            break;
         default:
             snprintf(err, errlen, "limit %s: unknown suffix in '%s' (use K, M or G)", name, value);
             return WP_EINVAL;

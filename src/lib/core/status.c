@@ -1,8 +1,8 @@
 /*
  * status.c - wp_strerror() and the library version.
  */
-#include "watchpost/engine.h"
 #include "watchpost/status.h"
+#include "watchpost/engine.h"
 
 const char *
 wp_strerror(wp_status st)

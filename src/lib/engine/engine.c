@@ -235,8 +235,9 @@ wp_scanner_new(wp_engine *e, wp_scanner **out)
                           MAGIC_NO_CHECK_TAR | MAGIC_ERROR);
     if (s->magic == NULL || magic_load(s->magic, e->magic_file) != 0) {
         if (e->log != NULL)
-            e->log(e->log_ctx, WP_LOG_WARN, "libmagic database not loaded; true types from "
-                                            "watchpost's own sniffing only");
+            e->log(e->log_ctx, WP_LOG_WARN,
+                   "libmagic database not loaded; true types from "
+                   "watchpost's own sniffing only");
         if (s->magic != NULL)
             magic_close(s->magic);
         s->magic = NULL;
@@ -303,7 +304,8 @@ wp_scan_message(wp_scanner *sc, const uint8_t *data, size_t len, wp_report **out
     rp->n_yara = s.n_yara;
     struct timespec ts1;
     clock_gettime(CLOCK_MONOTONIC, &ts1);
-    r->scan_ms = (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6;
+    r->scan_ms =
+        (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6;
     (void)t0;
     *out = r;
     return WP_OK;

@@ -137,19 +137,28 @@ wp_scan_add_object(wp_scan *s)
 
 /* Words that introduce an archive password in a lure ("the password is 4711"). */
 static const char *const pw_words[] = {
-    "password", "passwort", "passcode", "pass:", "pwd", "kennwort", "mot de passe",
-    "contrase\xc3\xb1" "a", "senha", "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c",
+    "password",
+    "passwort",
+    "passcode",
+    "pass:",
+    "pwd",
+    "kennwort",
+    "mot de passe",
+    "contrase\xc3\xb1"
+    "a",
+    "senha",
+    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c",
     "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89", /* パスワード */
-    "\xe5\xaf\x86\xe7\xa0\x81",                                             /* 密码 */
-    "\xeb\xb9\x84\xeb\xb0\x80\xeb\xb2\x88\xed\x98\xb8",                 /* 비밀번호 */
+    "\xe5\xaf\x86\xe7\xa0\x81",                                     /* 密码 */
+    "\xeb\xb9\x84\xeb\xb0\x80\xeb\xb2\x88\xed\x98\xb8",             /* 비밀번호 */
     NULL};
 
 static bool
 pw_sep(unsigned char c)
 {
     return c == ' ' || c == ':' || c == '=' || c == '"' || c == '\'' || c == '\t' || c == '-' ||
-           c == '(' || c == '[' || c == 0xEF || c == 0xBC || c == 0x9A || c == 0xE3 ||
-           c == 0x80 || c == 0x8C || c == 0x8D; /* full-width colon, CJK brackets */
+           c == '(' || c == '[' || c == 0xEF || c == 0xBC || c == 0x9A || c == 0xE3 || c == 0x80 ||
+           c == 0x8C || c == 0x8D; /* full-width colon, CJK brackets */
 }
 
 void
@@ -169,16 +178,16 @@ wp_scan_note_passwords(wp_scan *s, const char *txt, size_t len)
                     q++;
                 } else if (end - q >= 3 && (strncasecmp(q, "is ", 3) == 0)) {
                     q += 3;
-                } else if (end - q >= 4 && (strncasecmp(q, "ist ", 4) == 0 ||
-                                            strncasecmp(q, "est ", 4) == 0)) {
+                } else if (end - q >= 4 &&
+                           (strncasecmp(q, "ist ", 4) == 0 || strncasecmp(q, "est ", 4) == 0)) {
                     q += 4;
                 } else {
                     break;
                 }
             }
             const char *t = q;
-            while (q < end && q - t < 64 && *q != ' ' && *q != '\n' && *q != '\r' &&
-                   *q != '\t' && *q != '"' && *q != '\'' && *q != '<')
+            while (q < end && q - t < 64 && *q != ' ' && *q != '\n' && *q != '\r' && *q != '\t' &&
+                   *q != '"' && *q != '\'' && *q != '<')
                 q++;
             size_t tl = (size_t)(q - t);
             while (tl > 0 && strchr(".,;)]", t[tl - 1]) != NULL)
@@ -186,7 +195,8 @@ wp_scan_note_passwords(wp_scan *s, const char *txt, size_t len)
             if (tl >= 3 && tl <= 64) {
                 bool dup = false;
                 for (size_t i = 0; i < s->n_passwords; i++)
-                    dup = dup || (strlen(s->passwords[i]) == tl && memcmp(s->passwords[i], t, tl) == 0);
+                    dup = dup ||
+                          (strlen(s->passwords[i]) == tl && memcmp(s->passwords[i], t, tl) == 0);
                 char *pw = dup ? NULL : wp_arena_strndup(s->a, t, tl);
                 if (pw != NULL)
                     s->passwords[s->n_passwords++] = pw;

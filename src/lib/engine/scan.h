@@ -21,7 +21,7 @@
 
 struct wp_engine {
     wp_limits limits;
-    YR_RULES *rules;     /* NULL when no rules were loaded */
+    YR_RULES *rules; /* NULL when no rules were loaded */
     size_t rule_count;
     char *magic_file;
     wp_log_fn log;
@@ -40,8 +40,8 @@ typedef struct wp_yara_match {
     const char *where;
     const char *rule;
     const char *ns;
-    const char *tags;    /* comma-separated */
-    const char *meta;    /* JSON object text {"k":"v",...} */
+    const char *tags; /* comma-separated */
+    const char *meta; /* JSON object text {"k":"v",...} */
 } wp_yara_match;
 
 typedef struct wp_scan {
@@ -61,8 +61,8 @@ typedef struct wp_scan {
     const char *passwords[8]; /* candidates seen in body text ("password: 1234"), tried on
                                  encrypted archive members */
     size_t n_passwords;
-    bool want_passwords;      /* the message carries a file a password might open */
-    char *text;               /* visible text excerpt buffer */
+    bool want_passwords; /* the message carries a file a password might open */
+    char *text;          /* visible text excerpt buffer */
     size_t text_len;
 } wp_scan;
 

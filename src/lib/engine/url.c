@@ -11,7 +11,7 @@
 #include "core/util.h"
 #include "scan.h"
 
-#define URL_MAX 2048
+#define URL_MAX      2048
 #define SEEN_INITIAL 256 /* slots; doubled at half load */
 
 static uint64_t
@@ -160,8 +160,8 @@ url_char(unsigned char c)
 void
 wp_scan_text_urls(wp_scan *s, const char *txt, size_t len, const char *where)
 {
-    static const char *const prefixes[] = {"http://", "https://", "hxxp://", "hxxps://",
-                                           "ftp://",  "www."};
+    static const char *const prefixes[] = {"http://",  "https://", "hxxp://",
+                                           "hxxps://", "ftp://",   "www."};
     if (txt == NULL || len == 0)
         return;
     const char *p = txt, *end = txt + len;

@@ -13,7 +13,7 @@
 #include "core/util.h"
 #include "mail.h"
 
-#define MAX_ATTR 8192
+#define MAX_ATTR        8192
 #define ANCHOR_TEXT_MAX 512
 
 typedef struct text_buf {
@@ -91,10 +91,10 @@ entity(text_buf *t, const char *s, size_t n)
     static const struct {
         const char *name;
         uint32_t cp;
-    } ents[] = {{"amp", '&'},     {"lt", '<'},      {"gt", '>'},      {"quot", '"'},
-                {"apos", '\''},   {"nbsp", ' '},    {"copy", 0xA9},   {"reg", 0xAE},
+    } ents[] = {{"amp", '&'},     {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+                {"apos", '\''},   {"nbsp", ' '},     {"copy", 0xA9},    {"reg", 0xAE},
                 {"euro", 0x20AC}, {"mdash", 0x2014}, {"ndash", 0x2013}, {"hellip", 0x2026},
-                {"zwnj", 0x200C}, {"zwj", 0x200D},  {"shy", 0xAD}};
+                {"zwnj", 0x200C}, {"zwj", 0x200D},   {"shy", 0xAD}};
     if (n >= 3 && s[1] == '#') {
         uint32_t cp = 0;
         size_t i = 2;
@@ -102,10 +102,12 @@ entity(text_buf *t, const char *s, size_t n)
         if (hexa)
             i++;
         size_t start = i;
-        while (i < n && i < start + 8 && (hexa ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i]))) {
+        while (i < n && i < start + 8 &&
+               (hexa ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i]))) {
             char c = s[i];
-            cp = cp * (hexa ? 16 : 10) +
-                 (uint32_t)(isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+            cp = cp * (hexa ? 16 : 10) + (uint32_t)(isdigit((unsigned char)c)
+                                                        ? c - '0'
+                                                        : (tolower((unsigned char)c) - 'a' + 10));
             i++;
         }
         if (i == start)
@@ -315,7 +317,8 @@ wp_html_analyze(wp_scan *s, const char *h, size_t len, const char *where)
                 add_link(s, &attr, NULL, 0, "action", where);
         } else if (tag_is(name, nlen, "meta")) {
             if (get_attr(body, tag_end, "http-equiv", &attr) && attr.n == 7 &&
-                strncasecmp(attr.p, "refresh", 7) == 0 && get_attr(body, tag_end, "content", &attr)) {
+                strncasecmp(attr.p, "refresh", 7) == 0 &&
+                get_attr(body, tag_end, "content", &attr)) {
                 const char *u = wp_memcasemem(attr.p, attr.n, "url=", 4);
                 if (u != NULL) {
                     u += 4;

@@ -76,7 +76,8 @@ on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer u
                         "header %s appears more than once", it);
         break;
     case GMIME_CRIT_CONFLICTING_HEADER:
-        wp_scan_finding(s, "HDR_CONFLICTING", it[0] ? wp_arena_printf(s->a, "header:%s", it) : where,
+        wp_scan_finding(s, "HDR_CONFLICTING",
+                        it[0] ? wp_arena_printf(s->a, "header:%s", it) : where,
                         "header %s appears more than once with different values", it);
         break;
     case GMIME_WARN_UNENCODED_8BIT_HEADER:
@@ -87,7 +88,8 @@ on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer u
         wp_scan_finding(s, "MIME_BAD_CONTENT_TYPE", where, "invalid Content-Type '%s'", it);
         break;
     case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
-        wp_scan_finding(s, "HDR_BAD_ENCODED_WORD", where, "invalid RFC 2047 encoded word in '%s'", it);
+        wp_scan_finding(s, "HDR_BAD_ENCODED_WORD", where, "invalid RFC 2047 encoded word in '%s'",
+                        it);
         break;
     case GMIME_WARN_MALFORMED_MULTIPART:
         wp_scan_finding(s, "MIME_EMPTY_MULTIPART", where, "multipart with no parts");
@@ -286,8 +288,9 @@ to_utf8(wp_scan *s, const char *charset, const char *src, size_t n, const char *
 static bool
 known_encoding(const char *e)
 {
-    static const char *const ok[] = {"7bit", "8bit", "binary", "base64", "quoted-printable",
-                                     "x-uuencode", "uuencode", "x-uue", NULL};
+    static const char *const ok[] = {
+        "7bit",       "8bit",     "binary", "base64", "quoted-printable",
+        "x-uuencode", "uuencode", "x-uue",  NULL};
     for (size_t i = 0; ok[i]; i++)
         if (!strcasecmp(e, ok[i]))
             return true;
@@ -371,15 +374,15 @@ leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
         }
         g_free(u);
     }
-    wp_content_info ci = {.name = fname ? wp_arena_strdup(s->a, fname) : NULL,
-                          .declared_type = type,
-                          .where = fname ? wp_arena_printf(s->a, "%s/%s", id,
-                                                           wp_arena_sanitize(s->a, fname,
-                                                                             strlen(fname), 200))
-                                         : id,
-                          .depth = 0,
-                          .is_attachment = attachment,
-                          .truncated = truncated};
+    wp_content_info ci = {
+        .name = fname ? wp_arena_strdup(s->a, fname) : NULL,
+        .declared_type = type,
+        .where = fname ? wp_arena_printf(s->a, "%s/%s", id,
+                                         wp_arena_sanitize(s->a, fname, strlen(fname), 200))
+                       : id,
+        .depth = 0,
+        .is_attachment = attachment,
+        .truncated = truncated};
     if (ci.where == NULL)
         ci.where = id;
     wp_content_analyze(s, (const uint8_t *)(data ? data : ""), n, &ci);
@@ -408,7 +411,8 @@ check_boundary(wp_scan *s, const uint8_t *raw, size_t rlen, const char *boundary
             memcpy(close + bl + 2, "--", 3);
             if (memmem(hit, rlen - (size_t)(hit - raw), close, bl + 4) == NULL)
                 wp_scan_finding(s, "MIME_UNTERMINATED_MULTIPART", id,
-                                "boundary '%s' is never closed", wp_arena_sanitize(s->a, boundary, bl, 100));
+                                "boundary '%s' is never closed",
+                                wp_arena_sanitize(s->a, boundary, bl, 100));
             free(close);
         }
     }
@@ -483,8 +487,9 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
                 break;
             /* push in reverse so part 1 is visited first */
             for (int i = n - 1; i >= 0; i--) {
-                const char *cid = strcmp(nd.id, "0") == 0 ? wp_arena_printf(s->a, "%d", i + 1)
-                                                           : wp_arena_printf(s->a, "%s.%d", nd.id, i + 1);
+                const char *cid = strcmp(nd.id, "0") == 0
+                                      ? wp_arena_printf(s->a, "%d", i + 1)
+                                      : wp_arena_printf(s->a, "%s.%d", nd.id, i + 1);
                 stack[sp++] = (node){g_mime_multipart_get_part(mp, i), cid, nd.id, nd.depth + 1};
             }
         } else if (GMIME_IS_MESSAGE_PART(obj)) {
@@ -494,7 +499,8 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
             if (body != NULL) {
                 if (!wp_arena_grow(s->a, (void **)&stack, &cap, sp + 1, sizeof(node)))
                     break;
-                stack[sp++] = (node){body, wp_arena_printf(s->a, "%s.1", nd.id), nd.id, nd.depth + 1};
+                stack[sp++] =
+                    (node){body, wp_arena_printf(s->a, "%s.1", nd.id), nd.id, nd.depth + 1};
             }
         } else if (GMIME_IS_MESSAGE_PARTIAL(obj)) {
             wp_scan_finding(s, "MIME_PARTIAL", nd.id, "message/partial fragment");

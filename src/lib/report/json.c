@@ -17,8 +17,8 @@
 
 typedef struct jw {
     wp_buf *b;
-    bool first;              /* no comma before the next member */
-    const wp_report *r;      /* the report being written (element writers index into it) */
+    bool first;         /* no comma before the next member */
+    const wp_report *r; /* the report being written (element writers index into it) */
     const wp_yara_match *y;
 } jw;
 
@@ -84,18 +84,18 @@ str_array(jw *w, const char *k, const char *const *v, size_t n)
 }
 
 /* Array of objects: the element writer is called between '{' and '}'. */
-#define ARRAY(w, k, n, ELEM)                                                                   \
-    do {                                                                                       \
-        key(w, k);                                                                             \
-        wp_buf_putc((w)->b, '[');                                                              \
-        for (size_t i_ = 0; i_ < (n); i_++) {                                                  \
-            if (i_)                                                                            \
-                wp_buf_putc((w)->b, ',');                                                      \
-            open_obj(w, '{');                                                                  \
-            ELEM(w, i_);                                                                       \
-            close_obj(w, '}');                                                                 \
-        }                                                                                      \
-        wp_buf_putc((w)->b, ']');                                                              \
+#define ARRAY(w, k, n, ELEM)                  \
+    do {                                      \
+        key(w, k);                            \
+        wp_buf_putc((w)->b, '[');             \
+        for (size_t i_ = 0; i_ < (n); i_++) { \
+            if (i_)                           \
+                wp_buf_putc((w)->b, ',');     \
+            open_obj(w, '{');                 \
+            ELEM(w, i_);                      \
+            close_obj(w, '}');                \
+        }                                     \
+        wp_buf_putc((w)->b, ']');             \
     } while (0)
 
 static void
@@ -213,8 +213,7 @@ write_report(jw *w, const wp_report *r)
     kstr(w, "in_reply_to", r->in_reply_to);
     kstr(w, "x_mailer", r->x_mailer);
     str_array(w, "received", r->received, r->n_received);
-    str_array(w, "authentication_results", r->authentication_results,
-              r->n_authentication_results);
+    str_array(w, "authentication_results", r->authentication_results, r->n_authentication_results);
     close_obj(w, '}');
     ARRAY(w, "parts", r->n_parts, part_elem);
     ARRAY(w, "objects", r->n_objects, object_elem);

@@ -11,9 +11,9 @@
 
 #include "watchpost/finding.h"
 
-#define A WP_CAT_ANOMALY
-#define M WP_CAT_MALWARE
-#define P WP_CAT_PHISHING
+#define A   WP_CAT_ANOMALY
+#define M   WP_CAT_MALWARE
+#define P   WP_CAT_PHISHING
 #define POL WP_CAT_POLICY
 
 static const wp_finding_def catalogue[] = {
@@ -36,7 +36,8 @@ static const wp_finding_def catalogue[] = {
     {"MIME_UNTERMINATED_MULTIPART", A, 0, "multipart has no closing boundary"},
     {"MIME_EMPTY_MULTIPART", A, 0, "multipart with no parts"},
     {"MIME_BAD_CONTENT_TYPE", A, 1, "Content-Type that does not parse"},
-    {"MIME_CONFLICTING_PARAMETER", A, 2, "a MIME parameter (e.g. filename) given twice, differently"},
+    {"MIME_CONFLICTING_PARAMETER", A, 2,
+     "a MIME parameter (e.g. filename) given twice, differently"},
     {"MIME_NAME_MISMATCH", A, 3, "Content-Disposition filename and Content-Type name differ"},
     {"MIME_PART_EMPTY", A, 1, "MIME part with neither headers nor content"},
     {"MIME_BAD_CHARSET", A, 0, "declared charset unknown; text decoded as best effort"},
