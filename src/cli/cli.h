@@ -28,6 +28,7 @@ typedef struct cli_config {
 } cli_config;
 
 void cli_config_init(cli_config *c);
+void cli_config_fini(cli_config *c);
 /* Read a configuration file; on error prints "FILE:LINE: reason" and returns false. */
 bool cli_config_load(cli_config *c, const char *path);
 bool cli_config_add_rules(cli_config *c, const char *path);

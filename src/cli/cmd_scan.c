@@ -218,8 +218,21 @@ print_limits(const wp_limits *l)
                (unsigned long long)wp_limit_ceiling((wp_limit_id)i));
 }
 
+static int scan_main(int argc, char **argv, cli_config *cfgp);
+
 int
 cmd_scan(int argc, char **argv)
+{
+    /* the configuration is owned here so every exit path of scan_main releases it */
+    cli_config cfg;
+    cli_config_init(&cfg);
+    int rc = scan_main(argc, argv, &cfg);
+    cli_config_fini(&cfg);
+    return rc;
+}
+
+static int
+scan_main(int argc, char **argv, cli_config *cfgp)
 {
     enum { O_JSON = 256, O_RULES, O_NODEF, O_LIMIT, O_LIMITS, O_PROGRESS };
     static const struct option opts[] = {
@@ -235,8 +248,7 @@ cmd_scan(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    cli_config cfg;
-    cli_config_init(&cfg);
+#define cfg (*cfgp)
     bool json = false, quiet = false, show_limits = false, force_progress = false;
     int jobs = -1;
     /* pass 1: the configuration file, so command-line options override it */
@@ -362,6 +374,10 @@ cmd_scan(int argc, char **argv)
     pthread_t *th = calloc((size_t)jobs, sizeof(pthread_t));
     if (sh.q.items == NULL || th == NULL) {
         fprintf(stderr, "watchpost: out of memory\n");
+        free(sh.q.items);
+        free(th);
+        free(paths);
+        wp_engine_free(eng);
         return WP_EXIT_USAGE;
     }
     for (int i = 0; i < jobs; i++)
@@ -388,13 +404,11 @@ cmd_scan(int argc, char **argv)
     free(th);
     free(sh.q.items);
     free(paths);
-    for (size_t i = 0; i < cfg.n_rule_paths; i++)
-        free((void *)cfg.rule_paths[i]);
-    free(cfg.rule_paths);
     wp_engine_free(eng);
     if (sh.errors > 0)
         return WP_EXIT_ERRORS;
     return sh.with_findings > 0 ? WP_EXIT_FINDINGS : WP_EXIT_CLEAN;
+#undef cfg
 }
 
 int

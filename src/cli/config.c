@@ -26,6 +26,16 @@ cli_config_init(cli_config *c)
     c->jobs = 0; /* 0: one per online CPU */
 }
 
+void
+cli_config_fini(cli_config *c)
+{
+    for (size_t i = 0; i < c->n_rule_paths; i++)
+        free((void *)c->rule_paths[i]);
+    free(c->rule_paths);
+    c->rule_paths = NULL;
+    c->n_rule_paths = 0;
+}
+
 bool
 cli_config_add_rules(cli_config *c, const char *path)
 {

@@ -179,7 +179,9 @@ effective_ext(const char *name, char *ext, size_t elen)
 {
     char clean[512];
     size_t o = 0;
-    const unsigned char *p = (const unsigned char *)name;
+    /* the extension is at the end: a long name must not push it out of the buffer */
+    size_t nl = strlen(name);
+    const unsigned char *p = (const unsigned char *)name + (nl > 400 ? nl - 400 : 0);
     while (*p && o + 1 < sizeof(clean)) {
         if (p[0] == 0xE2 && (p[1] == 0x80 || p[1] == 0x81) && p[2] != 0) {
             p += 3; /* drop format characters */
@@ -224,7 +226,8 @@ wp_filename_check(wp_scan *s, const char *name, const char *where, wp_kind kind,
         /* double extension: the one before the last is a decoy */
         if (dangerous) {
             char stem[256];
-            snprintf(stem, sizeof stem, "%s", name);
+            size_t nlen = strlen(name);
+            snprintf(stem, sizeof stem, "%s", name + (nlen > 200 ? nlen - 200 : 0));
             char *last = strrchr(stem, '.');
             if (last != NULL) {
                 *last = '\0';

@@ -17,21 +17,6 @@ typedef struct cb_ctx {
     const char *where;
 } cb_ctx;
 
-static void
-json_escape_into(char *out, size_t outlen, size_t *o, const char *str)
-{
-    for (const unsigned char *p = (const unsigned char *)str; *p && *o + 7 < outlen; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[(*o)++] = '\\';
-            out[(*o)++] = (char)*p;
-        } else if (*p < 0x20) {
-            *o += (size_t)snprintf(out + *o, outlen - *o, "\\u%04x", *p);
-        } else {
-            out[(*o)++] = (char)*p;
-        }
-    }
-}
-
 static int
 on_match(YR_SCAN_CONTEXT *ctx, int message, void *message_data, void *user_data)
 {
@@ -43,43 +28,40 @@ on_match(YR_SCAN_CONTEXT *ctx, int message, void *message_data, void *user_data)
     YR_RULE *rule = message_data;
     int weight = -1;
     const char *desc = NULL;
-    char meta[1024];
-    size_t o = 0;
-    meta[o++] = '{';
+    size_t nmeta = 0;
     YR_META *m;
     yr_rule_metas_foreach(rule, m)
     {
-        if (o > 1 && o + 2 < sizeof meta)
-            meta[o++] = ',';
-        if (o + 2 < sizeof meta)
-            meta[o++] = '"';
-        json_escape_into(meta, sizeof meta, &o, m->identifier);
-        if (o + 3 < sizeof meta) {
-            meta[o++] = '"';
-            meta[o++] = ':';
-        }
+        nmeta++;
+    }
+    if (nmeta > 64)
+        nmeta = 64;
+    const char **keys = wp_arena_alloc(s->a, (nmeta + 1) * sizeof(char *));
+    const char **vals = wp_arena_alloc(s->a, (nmeta + 1) * sizeof(char *));
+    unsigned char *isstr = wp_arena_alloc(s->a, nmeta + 1);
+    size_t k = 0;
+    yr_rule_metas_foreach(rule, m)
+    {
+        if (k >= nmeta || keys == NULL || vals == NULL || isstr == NULL)
+            break;
+        keys[k] = wp_arena_sanitize(s->a, m->identifier, strlen(m->identifier), 128);
         if (m->type == META_TYPE_INTEGER) {
-            o += (size_t)snprintf(meta + o, sizeof meta - o, "%lld", (long long)m->integer);
+            vals[k] = wp_arena_printf(s->a, "%lld", (long long)m->integer);
+            isstr[k] = 0;
             if (strcmp(m->identifier, "weight") == 0)
                 weight = (int)m->integer;
         } else if (m->type == META_TYPE_BOOLEAN) {
-            o += (size_t)snprintf(meta + o, sizeof meta - o, "%s", m->integer ? "true" : "false");
+            vals[k] = m->integer ? "true" : "false";
+            isstr[k] = 0;
         } else {
-            if (o + 2 < sizeof meta)
-                meta[o++] = '"';
-            json_escape_into(meta, sizeof meta, &o, m->string);
-            if (o + 2 < sizeof meta)
-                meta[o++] = '"';
+            vals[k] = wp_arena_sanitize(s->a, m->string, strlen(m->string), 1024);
+            isstr[k] = 1;
             if (strcmp(m->identifier, "description") == 0)
                 desc = m->string;
         }
-        if (o >= sizeof meta - 8)
-            break;
+        if (keys[k] != NULL && vals[k] != NULL)
+            k++;
     }
-    if (o >= sizeof meta - 1)
-        o = sizeof meta - 2;
-    meta[o++] = '}';
-    meta[o] = '\0';
 
     char tags[256];
     size_t t = 0;
@@ -101,7 +83,10 @@ on_match(YR_SCAN_CONTEXT *ctx, int message, void *message_data, void *user_data)
         y->rule = wp_arena_strdup(s->a, rule->identifier);
         y->ns = rule->ns ? wp_arena_strdup(s->a, rule->ns->name) : NULL;
         y->tags = wp_arena_strdup(s->a, tags);
-        y->meta = wp_arena_strdup(s->a, meta);
+        y->meta_keys = keys;
+        y->meta_values = vals;
+        y->meta_is_string = isstr;
+        y->n_meta = keys && vals && isstr ? k : 0;
     }
     const wp_finding_def *def = wp_finding_lookup("YARA_MATCH");
     wp_scan_finding_weighted(s, "YARA_MATCH", weight >= 0 ? weight : def->weight, c->where,

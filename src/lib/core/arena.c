@@ -263,6 +263,8 @@ wp_arena_sanitize(wp_arena *a, const char *s, size_t n, size_t cap)
         uint32_t c = 0;
         size_t len = utf8_decode(p + i, n - i, &c);
         if (len == 0) {
+            if (o + 3 > cap)
+                break;
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;
             i += 1;
@@ -272,9 +274,13 @@ wp_arena_sanitize(wp_arena *a, const char *s, size_t n, size_t cap)
             if (c == '\t' || c == '\n' || c == '\r') {
                 out[o++] = ' ';
             } else {
+                if (o + 8 > cap)
+                    break;
                 o += (size_t)snprintf(out + o, 9, "[U+%04X]", (unsigned)c);
             }
         } else {
+            if (o + len > cap)
+                break;
             memcpy(out + o, p + i, len);
             o += len;
         }

@@ -88,8 +88,16 @@ wp_limits_set_by_name(wp_limits *lim, const char *name, const char *value, char 
     }
     errno = 0;
     char *end = NULL;
-    if (value[0] == '-') {
+    /* strtoull would skip white space and negate a '-': accept digits only */
+    const char *v0 = value;
+    while (*v0 == ' ' || *v0 == '\t')
+        v0++;
+    if (*v0 == '-') {
         snprintf(err, errlen, "limit %s: '%s' is negative", name, value);
+        return WP_EINVAL;
+    }
+    if (value[0] < '0' || value[0] > '9') {
+        snprintf(err, errlen, "limit %s: '%s' is not a number", name, value);
         return WP_EINVAL;
     }
     unsigned long long v = strtoull(value, &end, 10);

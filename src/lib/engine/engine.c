@@ -291,12 +291,24 @@ wp_scan_message(wp_scanner *sc, const uint8_t *data, size_t len, wp_report **out
     r->schema_version = WP_REPORT_SCHEMA_VERSION;
     r->size = len;
     wp_scan s = {.sc = sc, .eng = sc->eng, .lim = &sc->eng->limits, .a = a, .r = r};
+    /* room for findings up front, so LIMIT_MEMORY can still be recorded when the budget is
+     * spent (it needs no allocation then: static strings, a reserved slot) */
+    wp_arena_grow(a, (void **)&r->findings, &s.cap_findings, 16, sizeof(wp_finding));
     sc->cur = &s;
     wp_mail_walk(&s, ((struct scanner_priv *)sc)->mail, data ? data : (const uint8_t *)"", len);
     sc->cur = NULL;
-    if (wp_arena_exhausted(a)) {
-        /* the budget is spent: findings may be missing, say so with what is left */
-        r->findings = r->findings; /* keep what was recorded */
+    const wp_finding_def *d = wp_finding_lookup("LIMIT_MEMORY");
+    bool recorded = false;
+    for (size_t i = 0; i < r->n_findings; i++)
+        recorded = recorded || r->findings[i].code == d->code;
+    /* the limit bit may be set while the finding itself could not be allocated: check the
+     * list, not the bit */
+    if (wp_arena_exhausted(a) && !recorded && r->findings != NULL && s.cap_findings > 0) {
+        size_t slot = r->n_findings < s.cap_findings ? r->n_findings++ : r->n_findings - 1;
+        r->findings[slot] = (wp_finding){d->code, d->category, d->weight,
+                                         "per-message memory budget (max_memory_bytes) "
+                                         "exhausted; the analysis is incomplete",
+                                         "message"};
     }
     if (s.text != NULL)
         r->text_excerpt = s.text;

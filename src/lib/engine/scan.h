@@ -41,7 +41,10 @@ typedef struct wp_yara_match {
     const char *rule;
     const char *ns;
     const char *tags; /* comma-separated */
-    const char *meta; /* JSON object text {"k":"v",...} */
+    const char **meta_keys;
+    const char **meta_values;      /* strings as text; integers and booleans as literals */
+    unsigned char *meta_is_string; /* per meta: 1 when the value is a string */
+    size_t n_meta;
 } wp_yara_match;
 
 typedef struct wp_scan {

@@ -162,6 +162,18 @@ hval(wp_scan *s, GMimeHeader *h, const char *name)
     while (o > 0 && out[o - 1] == ' ')
         o--;
     out[o] = '\0';
+    /* raw 8-bit (not RFC 2047) text: decode as the common legacy charset */
+    char *conv = NULL;
+    if (!g_utf8_validate(out, (gssize)o, NULL)) {
+        conv = g_convert(out, (gssize)o, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
+        if (conv != NULL) {
+            out = wp_arena_strdup(s->a, conv);
+            g_free(conv);
+            if (out == NULL)
+                return NULL;
+            o = strlen(out);
+        }
+    }
     if (memmem(out, o, "=?", 2) != NULL) {
         char *dec = g_mime_utils_header_decode_text(NULL, out);
         if (dec != NULL) {
@@ -170,7 +182,7 @@ hval(wp_scan *s, GMimeHeader *h, const char *name)
             return r;
         }
     }
-    return wp_arena_sanitize(s->a, out, o, o);
+    return wp_arena_sanitize(s->a, out, o, (size_t)cap);
 }
 
 static void
@@ -389,6 +401,20 @@ leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
     g_byte_array_free(ba, TRUE);
 }
 
+static void
+body_fallback(wp_scan *s, const char *txt, size_t n, const char *id)
+{
+    const char *where = wp_arena_printf(s->a, "%s/preamble", id);
+    if (where == NULL)
+        return;
+    wp_scan_add_text(s, txt, n);
+    wp_scan_text_urls(s, txt, n, where);
+    if (memmem(txt, n, "begin ", 6) != NULL)
+        wp_uuencode_extract(s, txt, n, where);
+    wp_content_info ci = {.declared_type = "text/plain", .where = where};
+    wp_content_analyze(s, (const uint8_t *)txt, n, &ci);
+}
+
 /* The declared boundary must occur in the raw message as "--boundary". */
 static void
 check_boundary(wp_scan *s, const uint8_t *raw, size_t rlen, const char *boundary, const char *id)
@@ -479,8 +505,14 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
             if (g_mime_content_type_is_type(ct, "multipart", "encrypted"))
                 wp_scan_finding(s, "MIME_ENCRYPTED", nd.id, "multipart/encrypted content");
             int n = g_mime_multipart_get_count(mp);
-            if (n == 0)
+            if (n == 0) {
                 wp_scan_finding(s, "MIME_EMPTY_MULTIPART", nd.id, "multipart with no parts");
+                /* With a wrong or missing boundary the whole body lands in the preamble; a
+                 * mail client may still show it, so it is analysed as text, not dropped. */
+                const char *pre = g_mime_multipart_get_prologue(mp);
+                if (pre != NULL && *pre != '\0')
+                    body_fallback(s, pre, strlen(pre), nd.id);
+            }
             if ((uint64_t)n > max_parts)
                 n = (int)max_parts;
             if (!wp_arena_grow(s->a, (void **)&stack, &cap, sp + (size_t)n, sizeof(node)))
@@ -593,6 +625,9 @@ bound_input(wp_scan *s, const uint8_t *data, size_t len, size_t *outlen, uint8_t
         i = next;
         hend = i;
     }
+    /* the last field, when the header block runs to the end of the input */
+    if (len > fstart && len - fstart > fcap && hend == len)
+        over = true;
     if (!over) {
         *outlen = len;
         return data;

@@ -174,7 +174,18 @@ yara_elem(jw *w, size_t i)
     }
     wp_buf_putc(w->b, ']');
     key(w, "meta");
-    wp_buf_puts(w->b, y->meta ? y->meta : "{}"); /* built as JSON by yara_scan.c */
+    open_obj(w, '{');
+    for (size_t k = 0; k < y->n_meta; k++) {
+        if (k > 0)
+            wp_buf_putc(w->b, ',');
+        wp_buf_json_str(w->b, y->meta_keys[k]); /* rule authors' identifiers: escape them */
+        wp_buf_putc(w->b, ':');
+        if (y->meta_is_string[k])
+            wp_buf_json_str(w->b, y->meta_values[k]);
+        else
+            wp_buf_puts(w->b, y->meta_values[k]);
+    }
+    close_obj(w, '}');
 }
 
 static void

@@ -1,0 +1,879 @@
+/*
+ * test_content.c - every fixture of tests/fixtures through the public API (engine with the
+ * default rules): expected finding codes at their `where` paths, no unexpected weighty
+ * finding, object hashes and true types; plus content analyzers fed with in-memory samples.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "wpt.h"
+
+static const char EICAR[] =
+    "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+#define EICAR_SHA256 "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+#define EICAR_MD5 "44d88612fea8a8f36de82e1278abb02f"
+#define FAKE_PE_SHA256_PREFIX "3368abfe0966"
+
+typedef struct expect {
+    const char *code;
+    const char *where;
+} expect;
+
+static void
+sha256_hex(const void *d, size_t n, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_int_equal(EVP_Digest(d, n, md, &len, EVP_sha256(), NULL), 1);
+    assert_int_equal(len, 32);
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static bool
+in_codes(const char *code, const expect *req, const char *const *allowed)
+{
+    for (size_t i = 0; req != NULL && req[i].code != NULL; i++)
+        if (strcmp(req[i].code, code) == 0)
+            return true;
+    for (size_t i = 0; allowed != NULL && allowed[i] != NULL; i++)
+        if (strcmp(allowed[i], code) == 0)
+            return true;
+    return false;
+}
+
+/* Scan a fixture; every required (code, where) present; every finding of weight > 0 is one
+ * of the required or allowed codes (no false positives creep in). */
+static wp_report *
+check_fixture(const char *file, const expect *req, const char *const *allowed)
+{
+    wp_report *r = wpt_scan_fixture(wpt_shared(), file);
+    for (size_t i = 0; req[i].code != NULL; i++)
+        assert_finding(r, req[i].code, req[i].where);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const wp_finding *f = &r->findings[i];
+        if (f->weight > 0 && !in_codes(f->code, req, allowed)) {
+            wpt_dump(r);
+            fail_msg("%s: unexpected finding %s (weight %d) at %s", file, f->code, f->weight,
+                     f->where);
+        }
+        /* every finding is well formed */
+        assert_non_null(f->where);
+        assert_non_null(f->evidence);
+        assert_true(f->evidence[0] != '\0');
+        const wp_finding_def *d = wp_finding_lookup(f->code);
+        assert_non_null(d);
+        assert_int_equal(f->category, d->category);
+    }
+    return r;
+}
+
+static void
+assert_pe_type(const wp_object *o)
+{
+    assert_non_null(o);
+    assert_string_equal(o->kind, "pe");
+    assert_non_null(o->true_type);
+    if (strcmp(o->true_type, "application/x-dosexec") != 0 &&
+        strcmp(o->true_type, "application/vnd.microsoft.portable-executable") != 0)
+        fail_msg("true type of a PE is '%s'", o->true_type);
+    assert_int_equal(o->size, 512);
+    assert_true(o->has_hashes);
+    assert_str_prefix(o->hashes.sha256, FAKE_PE_SHA256_PREFIX);
+}
+
+/* ---- fixtures ---- */
+
+static void
+test_eicar_nested(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"YARA_MATCH", "2/docs.zip/inner.zip/eicar.com"}, {NULL, NULL}};
+    static const char *const ok[] = {"ATTACH_DANGEROUS_EXT", "ATTACH_EXT_MISMATCH", NULL};
+    wp_report *r = check_fixture("eicar_nested.eml", req, ok);
+    /* the YARA rule's own weight (meta weight = 10) is used */
+    const wp_finding *f = wpt_find(r, "YARA_MATCH", "2/docs.zip/inner.zip/eicar.com");
+    assert_int_equal(f->weight, 10);
+    assert_str_contains(f->evidence, "EICAR_Test_File");
+    assert_int_equal(f->category, WP_CAT_MALWARE);
+
+    char sha[65];
+    sha256_hex(EICAR, strlen(EICAR), sha);
+    assert_string_equal(sha, EICAR_SHA256);
+    const wp_object *e = wpt_object(r, "2/docs.zip/inner.zip/eicar.com");
+    assert_non_null(e);
+    assert_string_equal(e->name, "eicar.com");
+    assert_int_equal(e->size, 68);
+    assert_int_equal(e->depth, 2);
+    assert_true(e->is_attachment);
+    assert_false(e->encrypted);
+    assert_false(e->truncated);
+    assert_null(e->declared_type); /* archive members declare nothing */
+    assert_true(e->has_hashes);
+    assert_string_equal(e->hashes.sha256, sha);
+    assert_string_equal(e->hashes.md5, EICAR_MD5);
+    assert_int_equal(strlen(e->hashes.sha1), 40);
+    assert_string_equal(e->true_type, "text/plain");
+
+    const wp_object *outer = wpt_object(r, "2/docs.zip");
+    assert_non_null(outer);
+    assert_string_equal(outer->kind, "archive");
+    assert_string_equal(outer->true_type, "application/zip");
+    assert_string_equal(outer->declared_type, "application/zip");
+    assert_string_equal(outer->name, "docs.zip");
+    assert_int_equal(outer->depth, 0);
+    const wp_object *inner = wpt_object(r, "2/docs.zip/inner.zip");
+    assert_non_null(inner);
+    assert_string_equal(inner->kind, "archive");
+    assert_string_equal(inner->true_type, "application/zip");
+    assert_int_equal(inner->depth, 1);
+    assert_true(wp_report_weight(r) >= 10);
+    wp_report_free(r);
+}
+
+/* copy of s with every occurrence of a replaced by b (malloc'd) */
+static char *
+replace_all(const char *s, const char *a, const char *b)
+{
+    wpt_buf out = {0};
+    wpt_buf_add(&out, "", 0);
+    size_t al = strlen(a);
+    for (const char *p = s;;) {
+        const char *h = strstr(p, a);
+        if (h == NULL) {
+            wpt_buf_add(&out, p, strlen(p));
+            break;
+        }
+        wpt_buf_add(&out, p, (size_t)(h - p));
+        wpt_buf_add(&out, b, strlen(b));
+        p = h + al;
+    }
+    return out.p;
+}
+
+static void
+test_encrypted_zip(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"ARCHIVE_ENCRYPTED", "2/invoice.zip/invoice.txt"}, {NULL, NULL}};
+    wp_report *r = check_fixture("encrypted_zip.eml", req, NULL);
+    const wp_object *o = wpt_object(r, "2/invoice.zip/invoice.txt");
+    assert_non_null(o);
+    assert_string_equal(o->name, "invoice.txt");
+    assert_int_equal(o->depth, 1);
+    /* the message announces "Password: infected": the member is opened with it */
+    assert_str_contains(wpt_find(r, "ARCHIVE_ENCRYPTED", NULL)->evidence, "password");
+    assert_true(o->has_hashes);
+    assert_int_equal(o->size, 39);
+    assert_string_equal(o->kind, "text");
+    wp_report_free(r);
+}
+
+/* The same archive in a message that does not give (the right) password: the member stays
+ * encrypted, unhashed, and still reported. */
+static void
+test_encrypted_zip_unknown_password(void **state)
+{
+    (void)state;
+    char *path = wpt_fixture_path("encrypted_zip.eml");
+    size_t len = 0;
+    char *orig = (char *)wpt_read_file(path, &len);
+    free(path);
+    assert_non_null(strstr(orig, "infected"));
+    static const char *const variants[] = {"wrongpw1", "", NULL};
+    for (size_t i = 0; variants[i] != NULL; i++) {
+        char *msg = replace_all(orig, "infected", variants[i]);
+        wp_report *r = wpt_scan_str(wpt_shared(), msg);
+        assert_finding(r, "ARCHIVE_ENCRYPTED", "2/invoice.zip/invoice.txt");
+        const wp_object *o = wpt_object(r, "2/invoice.zip/invoice.txt");
+        assert_non_null(o);
+        assert_true(o->encrypted);
+        assert_false(o->has_hashes); /* nothing was decrypted, nothing to hash */
+        assert_int_equal(o->size, 0);
+        assert_string_equal(o->name, "invoice.txt");
+        wp_report_free(r);
+        free(msg);
+    }
+    free(orig);
+}
+
+static void
+test_rlo_name(void **state)
+{
+    (void)state;
+    static const char *const w = "2/invoice[U+202E]txt.exe";
+    static const expect req[] = {{"ATTACH_RLO_NAME", "2/invoice[U+202E]txt.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "2/invoice[U+202E]txt.exe"},
+                                 {"ATTACH_EXECUTABLE", "2/invoice[U+202E]txt.exe"},
+                                 {NULL, NULL}};
+    static const char *const ok[] = {"ATTACH_TYPE_MISMATCH", "ATTACH_EXT_MISMATCH", NULL};
+    wp_report *r = check_fixture("rlo_name.eml", req, ok);
+    const wp_finding *f = wpt_find(r, "ATTACH_RLO_NAME", w);
+    assert_str_contains(f->evidence, "U+202E");
+    assert_null(strstr(f->evidence, "\xE2\x80\xAE")); /* the control itself is never echoed */
+    assert_null(strstr(f->where, "\xE2\x80\xAE"));
+    const wp_object *o = wpt_object(r, w);
+    assert_pe_type(o);
+    assert_string_equal(o->name, "invoice[U+202E]txt.exe");
+    const wp_part *p = wpt_part(r, "2");
+    assert_non_null(p);
+    assert_string_equal(p->filename, "invoice[U+202E]txt.exe");
+    wp_report_free(r);
+}
+
+static void
+test_double_ext(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"ATTACH_DOUBLE_EXT", "2/report.pdf.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "2/report.pdf.exe"},
+                                 {"ATTACH_EXECUTABLE", "2/report.pdf.exe"},
+                                 {"ATTACH_TYPE_MISMATCH", "2/report.pdf.exe"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("double_ext.eml", req, NULL);
+    const wp_object *o = wpt_object(r, "2/report.pdf.exe");
+    assert_pe_type(o);
+    assert_string_equal(o->declared_type, "application/pdf");
+    assert_str_contains(wpt_find(r, "ATTACH_DOUBLE_EXT", NULL)->evidence, ".pdf");
+    wp_report_free(r);
+}
+
+static void
+test_spaces_name(void **state)
+{
+    (void)state;
+    static const char *const w = "2/scan.pdf                                        .js";
+    static const expect req[] = {{"ATTACH_SPACES_NAME", w}, {"ATTACH_DANGEROUS_EXT", w}, {NULL, NULL}};
+    static const char *const ok[] = {"ATTACH_SCRIPT", "ATTACH_DOUBLE_EXT", NULL};
+    wp_report *r = check_fixture("spaces_name.eml", req, ok);
+    assert_str_contains(wpt_find(r, "ATTACH_SPACES_NAME", w)->evidence, "40 spaces");
+    wp_report_free(r);
+}
+
+static void
+test_macro_docx(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"OFFICE_MACRO", "2/contract.docx/word/vbaProject.bin"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("macro_docx.eml", req, NULL);
+    /* the VBA project is reported once, by member name, not again by the OLE2 reader */
+    assert_int_equal(wpt_count(r, "OFFICE_MACRO"), 1);
+    const wp_object *o = wpt_object(r, "2/contract.docx");
+    assert_non_null(o);
+    assert_string_equal(o->kind, "office");
+    const wp_object *v = wpt_object(r, "2/contract.docx/word/vbaProject.bin");
+    assert_non_null(v);
+    assert_string_equal(v->kind, "ole2");
+    assert_int_equal(v->depth, 1);
+    wp_report_free(r);
+}
+
+static void
+test_template_docx(void **state)
+{
+    (void)state;
+    static const expect req[] = {
+        {"OFFICE_EXTERNAL_REF", "2/figures.docx/word/_rels/settings.xml.rels"}, {NULL, NULL}};
+    wp_report *r = check_fixture("template_docx.eml", req, NULL);
+    assert_str_contains(wpt_find(r, "OFFICE_EXTERNAL_REF", NULL)->evidence,
+                        "http://198.51.100.7/tpl.dotm");
+    assert_str_contains(wpt_find(r, "OFFICE_EXTERNAL_REF", NULL)->evidence, "attachedTemplate");
+    const wp_url *u = wpt_url(r, "http://198.51.100.7/tpl.dotm", NULL);
+    if (u == NULL) {
+        wpt_dump(r);
+        fail_msg("template URL not listed");
+    }
+    assert_string_equal(u->host, "198.51.100.7");
+    wp_report_free(r);
+}
+
+static void
+test_dde_docx(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"OFFICE_DDE", "2/notice.docx/word/document.xml"}, {NULL, NULL}};
+    wp_report *r = check_fixture("dde_docx.eml", req, NULL);
+    wp_report_free(r);
+}
+
+static void
+test_macro_doc(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"OFFICE_MACRO", "2/letter.doc"}, {NULL, NULL}};
+    wp_report *r = check_fixture("macro_doc.eml", req, NULL);
+    const wp_object *o = wpt_object(r, "2/letter.doc");
+    assert_non_null(o);
+    assert_string_equal(o->kind, "ole2");
+    assert_string_equal(o->declared_type, "application/msword");
+    assert_str_contains(wpt_find(r, "OFFICE_MACRO", "2/letter.doc")->evidence, "VBA");
+    wp_report_free(r);
+}
+
+static void
+test_js_pdf(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"PDF_JAVASCRIPT", "2/statement.pdf"},
+                                 {"PDF_AUTO_ACTION", "2/statement.pdf"},
+                                 {"PDF_LAUNCH", "2/statement.pdf"},
+                                 {"PDF_URI", "2/statement.pdf"},
+                                 {"PDF_NAME_OBFUSCATION", "2/statement.pdf"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("js_pdf.eml", req, NULL);
+    /* /OpenAction /JS and the #61-escaped /JavaScript both count */
+    unsigned njs = 0;
+    assert_int_equal(sscanf(wpt_find(r, "PDF_JAVASCRIPT", NULL)->evidence, "%u", &njs), 1);
+    assert_true(njs >= 2);
+    assert_str_contains(wpt_find(r, "PDF_NAME_OBFUSCATION", NULL)->evidence, "#61");
+    const wp_url *u = wpt_url(r, "http://203.0.113.9/login", "pdf");
+    if (u == NULL) {
+        wpt_dump(r);
+        fail_msg("PDF /URI not listed as a URL");
+    }
+    assert_string_equal(u->host, "203.0.113.9");
+    assert_string_equal(u->where, "2/statement.pdf");
+    const wp_object *o = wpt_object(r, "2/statement.pdf");
+    assert_non_null(o);
+    assert_string_equal(o->kind, "pdf");
+    assert_string_equal(o->true_type, "application/pdf");
+    wp_report_free(r);
+}
+
+static void
+test_lying_type(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"ATTACH_TYPE_MISMATCH", "2/photo.jpg"},
+                                 {"ATTACH_EXT_MISMATCH", "2/photo.jpg"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("lying_type.eml", req, NULL);
+    const wp_object *o = wpt_object(r, "2/photo.jpg");
+    assert_non_null(o);
+    assert_string_equal(o->declared_type, "image/jpeg");
+    assert_string_equal(o->true_type, "application/zip");
+    assert_string_equal(o->kind, "archive");
+    /* and the zip is opened all the same */
+    const wp_object *m = wpt_object(r, "2/photo.jpg/a.txt");
+    assert_non_null(m);
+    assert_int_equal(m->depth, 1);
+    assert_string_equal(m->kind, "text");
+    wp_report_free(r);
+}
+
+static void
+test_broken_mime(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"MIME_BOUNDARY_NOT_FOUND", "0"}, {NULL, NULL}};
+    static const char *const ok[] = {"MIME_BOUNDARY_MISSING", "MIME_UNTERMINATED_MULTIPART",
+                                     "MSG_TRUNCATED", "MSG_MALFORMED", NULL};
+    wp_report *r = check_fixture("broken_mime.eml", req, ok);
+    assert_true(r->parsed);
+    assert_str_contains(wpt_find(r, "MIME_BOUNDARY_NOT_FOUND", "0")->evidence, "XYZ");
+    wp_report_free(r);
+}
+
+static void
+test_missing_boundary(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"MIME_BOUNDARY_MISSING", NULL}, {NULL, NULL}};
+    static const char *const ok[] = {"MIME_BOUNDARY_NOT_FOUND", "MSG_MALFORMED", NULL};
+    wp_report *r = check_fixture("missing_boundary.eml", req, ok);
+    assert_true(r->parsed);
+    wp_report_free(r);
+}
+
+static void
+test_uuencode(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"MIME_UUENCODE", "1/payload.exe"},
+                                 {"ATTACH_EXECUTABLE", "1/payload.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "1/payload.exe"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("uuencode.eml", req, NULL);
+    const wp_object *o = wpt_object(r, "1/payload.exe");
+    assert_pe_type(o); /* decoded bytes are the original fake PE */
+    assert_string_equal(o->name, "payload.exe");
+    assert_true(o->is_attachment);
+    wp_report_free(r);
+}
+
+static void
+test_rfc822_nested(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"YARA_MATCH", NULL}, {NULL, NULL}};
+    static const char *const ok[] = {"ATTACH_DANGEROUS_EXT", "ATTACH_EXT_MISMATCH", NULL};
+    wp_report *r = check_fixture("rfc822_nested.eml", req, ok);
+    const wp_finding *f = wpt_find(r, "YARA_MATCH", NULL);
+    assert_str_prefix(f->where, "2");
+    size_t wl = strlen(f->where);
+    const char *tail = "/inner.zip/eicar.com";
+    assert_true(wl > strlen(tail) && strcmp(f->where + wl - strlen(tail), tail) == 0);
+    /* the numbering this build uses: rfc822 part 2, its body 2.1, the zip part 2.1.2 */
+    assert_string_equal(f->where, "2.1.2/inner.zip/eicar.com");
+    const wp_object *e = wpt_object(r, f->where);
+    assert_non_null(e);
+    assert_string_equal(e->hashes.sha256, EICAR_SHA256);
+    wp_report_free(r);
+}
+
+static void
+test_tnef(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"ATTACH_EXECUTABLE", "2/winmail.dat/evil.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "2/winmail.dat/evil.exe"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("tnef.eml", req, NULL);
+    const wp_object *t = wpt_object(r, "2/winmail.dat");
+    assert_non_null(t);
+    assert_string_equal(t->kind, "tnef");
+    const wp_object *o = wpt_object(r, "2/winmail.dat/evil.exe");
+    assert_pe_type(o);
+    assert_string_equal(o->name, "evil.exe");
+    assert_int_equal(o->depth, 1);
+    assert_int_equal(wpt_count(r, "TNEF_CORRUPT"), 0);
+    wp_report_free(r);
+}
+
+static void
+test_rtf_object(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"RTF_OBJECT", "2/memo.rtf"}, {NULL, NULL}};
+    static const char *const ok[] = {"OFFICE_OLE_OBJECT", "ATTACH_EXECUTABLE",
+                                     "ATTACH_DANGEROUS_EXT", NULL};
+    wp_report *r = check_fixture("rtf_object.eml", req, ok);
+    const wp_finding *f = wpt_find(r, "RTF_OBJECT", "2/memo.rtf");
+    assert_str_contains(f->evidence, "Package");
+    assert_str_contains(f->evidence, "objupdate");
+    assert_string_equal(wpt_object(r, "2/memo.rtf")->kind, "rtf");
+    wp_report_free(r);
+}
+
+static void
+test_html_links_not_malicious(void **state)
+{
+    (void)state;
+    static const expect req[] = {{NULL, NULL}};
+    wp_report *r = check_fixture("html_links.eml", req, NULL);
+    assert_int_equal(wp_report_weight(r), 0);
+    assert_true(r->n_urls >= 3);
+    wp_report_free(r);
+}
+
+static void
+test_clean(void **state)
+{
+    (void)state;
+    static const expect req[] = {{NULL, NULL}};
+    wp_report *r = check_fixture("clean.eml", req, NULL);
+    for (size_t i = 0; i < r->n_findings; i++)
+        assert_int_equal(r->findings[i].weight, 0);
+    assert_int_equal(wp_report_weight(r), 0);
+    assert_true(r->parsed);
+    assert_string_equal(r->subject, "Lunch on Friday?");
+    assert_non_null(wpt_url(r, "https://www.example.org/page", "text"));
+    /* body text is an object (typed) but not an attachment */
+    const wp_object *o = wpt_object(r, "1");
+    assert_non_null(o);
+    assert_false(o->is_attachment);
+    assert_string_equal(o->kind, "text");
+    wp_report_free(r);
+}
+
+static void
+test_zipbomb(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"LIMIT_ARCHIVE_RATIO", "2/bomb.zip/zeros.bin"}, {NULL, NULL}};
+    wp_report *r = check_fixture("zipbomb.eml", req, NULL);
+    const wp_object *o = wpt_object(r, "2/bomb.zip/zeros.bin");
+    assert_non_null(o);
+    assert_true(o->truncated);
+    assert_true(o->size < 12u * 1024 * 1024); /* expansion stopped early */
+    assert_int_equal(wpt_count(r, "LIMIT_ARCHIVE_RATIO"), 1);
+    wp_report_free(r);
+}
+
+static void
+test_not_mail(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"MSG_NOT_MAIL", "message"}, {NULL, NULL}};
+    wp_report *r = check_fixture("not_mail.bin", req, NULL);
+    assert_false(r->parsed);
+    assert_int_equal(r->n_parts, 0);
+    assert_null(r->from);
+    assert_null(r->subject);
+    /* analysed as one raw object */
+    const wp_object *o = wpt_object(r, "raw");
+    assert_non_null(o);
+    assert_int_equal(o->size, 2048);
+    assert_true(o->has_hashes);
+    assert_int_equal(r->n_findings, 1);
+    wp_report_free(r);
+}
+
+static void
+test_latin1_bad_charset(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"MIME_BAD_CHARSET", "2"}, {NULL, NULL}};
+    wp_report *r = check_fixture("latin1_body.eml", req, NULL);
+    assert_str_contains(wpt_find(r, "MIME_BAD_CHARSET", "2")->evidence, "x-unknown-charset");
+    assert_no_finding(r, "MIME_BAD_CHARSET", "1"); /* iso-8859-1 is known */
+    wp_report_free(r);
+}
+
+/* Every file in tests/fixtures scans with WP_OK and is covered by a test above. */
+static void
+test_all_fixtures_covered(void **state)
+{
+    (void)state;
+    static const char *const known[] = {
+        "eicar_nested.eml", "encrypted_zip.eml", "rlo_name.eml",      "double_ext.eml",
+        "spaces_name.eml",  "macro_docx.eml",    "template_docx.eml", "dde_docx.eml",
+        "macro_doc.eml",    "js_pdf.eml",        "lying_type.eml",    "broken_mime.eml",
+        "missing_boundary.eml", "uuencode.eml",  "rfc822_nested.eml", "tnef.eml",
+        "rtf_object.eml",   "html_links.eml",    "clean.eml",         "zipbomb.eml",
+        "not_mail.bin",     "latin1_body.eml",   NULL};
+    DIR *d = opendir(WP_FIXTURES);
+    assert_non_null(d);
+    struct dirent *de;
+    size_t scanned = 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        bool eml = n > 4 && strcmp(de->d_name + n - 4, ".eml") == 0;
+        bool bin = n > 4 && strcmp(de->d_name + n - 4, ".bin") == 0;
+        if (!eml && !bin)
+            continue;
+        bool found = false;
+        for (size_t i = 0; known[i] != NULL; i++)
+            found = found || strcmp(known[i], de->d_name) == 0;
+        if (!found)
+            fail_msg("fixture %s has no expectations in test_content.c", de->d_name);
+        wp_report *r = wpt_scan_fixture(wpt_shared(), de->d_name);
+        assert_true(r->n_objects > 0 || r->n_parts > 0);
+        wp_report_free(r);
+        scanned++;
+    }
+    closedir(d);
+    assert_int_equal(scanned, sizeof known / sizeof known[0] - 1);
+}
+
+/* ---- in-memory samples ---- */
+
+/* a 512-byte PE header like the fixtures' one: MZ, e_lfanew 0x80, "PE\0\0", i386, EXE */
+static void
+fake_pe(unsigned char pe[512])
+{
+    memset(pe, 0, 512);
+    pe[0] = 'M';
+    pe[1] = 'Z';
+    pe[0x3C] = 0x80;
+    memcpy(pe + 0x80, "PE\0\0", 4);
+    pe[0x84] = 0x4C;
+    pe[0x85] = 0x01;
+    pe[0x96] = 0x02; /* characteristics: executable image */
+}
+
+static void
+test_zip_member_names_checked(void **state)
+{
+    (void)state;
+    unsigned char pe[512];
+    fake_pe(pe);
+    wpt_member m[] = {{"invoice.pdf.exe", pe, sizeof pe}, {"readme.txt", "hello world\n", 12}};
+    size_t zlen = 0;
+    unsigned char *zip = wpt_zip(m, 2, false, &zlen);
+    size_t len = 0;
+    char *msg = wpt_mail_attachment("files.zip", "application/zip", zip, zlen, &len);
+    wp_report *r = wpt_scan(wpt_shared(), msg, len);
+    assert_finding(r, "ATTACH_EXECUTABLE", "2/files.zip/invoice.pdf.exe");
+    assert_finding(r, "ATTACH_DOUBLE_EXT", "2/files.zip/invoice.pdf.exe");
+    assert_finding(r, "ATTACH_DANGEROUS_EXT", "2/files.zip/invoice.pdf.exe");
+    assert_no_finding(r, "ATTACH_EXECUTABLE", "2/files.zip/readme.txt");
+    const wp_object *o = wpt_object(r, "2/files.zip/invoice.pdf.exe");
+    assert_non_null(o);
+    assert_string_equal(o->kind, "pe");
+    char sha[65];
+    sha256_hex(pe, sizeof pe, sha);
+    assert_string_equal(o->hashes.sha256, sha);
+    assert_non_null(wpt_object(r, "2/files.zip/readme.txt"));
+    wp_report_free(r);
+    free(msg);
+    free(zip);
+}
+
+static void
+test_gzip_single_member(void **state)
+{
+    (void)state;
+    unsigned char pe[512];
+    fake_pe(pe);
+    /* gzip container via zlib (windowBits 16+15) */
+    unsigned char gz[2048];
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = pe;
+    z.avail_in = sizeof pe;
+    z.next_out = gz;
+    z.avail_out = sizeof gz;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t gzlen = z.total_out;
+    deflateEnd(&z);
+    size_t len = 0;
+    char *msg = wpt_mail_attachment("setup.exe.gz", "application/gzip", gz, gzlen, &len);
+    wp_report *r = wpt_scan(wpt_shared(), msg, len);
+    const wp_object *g = wpt_object(r, "2/setup.exe.gz");
+    assert_non_null(g);
+    assert_string_equal(g->kind, "archive");
+    /* the single member is named after the container without its suffix */
+    assert_finding(r, "ATTACH_EXECUTABLE", "2/setup.exe.gz/setup.exe");
+    assert_finding(r, "ATTACH_DANGEROUS_EXT", "2/setup.exe.gz/setup.exe");
+    wp_report_free(r);
+    free(msg);
+}
+
+static void
+test_eicar_attachment_direct(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *msg = wpt_mail_attachment("test.txt", "text/plain", EICAR, strlen(EICAR), &len);
+    wp_report *r = wpt_scan(wpt_shared(), msg, len);
+    assert_finding(r, "YARA_MATCH", "2/test.txt");
+    const wp_object *o = wpt_object(r, "2/test.txt");
+    assert_non_null(o);
+    assert_string_equal(o->hashes.sha256, EICAR_SHA256);
+    wp_report_free(r);
+    free(msg);
+
+    /* without rules there is no YARA_MATCH: the finding really comes from the rule */
+    wpt_ctx *bare = wpt_new(NULL, false);
+    assert_int_equal(wp_engine_rule_count(bare->eng), 0);
+    msg = wpt_mail_attachment("test.txt", "text/plain", EICAR, strlen(EICAR), &len);
+    r = wpt_scan(bare, msg, len);
+    assert_no_finding(r, "YARA_MATCH", NULL);
+    wp_report_free(r);
+    free(msg);
+    wpt_free(bare);
+    assert_true(wp_engine_rule_count(wpt_shared()->eng) >= 1);
+}
+
+static void
+test_engine_bad_rules(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wpt_rulesXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof path, "%s/broken.yar", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("rule ok { condition: true }\n\nrule broken { strings: $a = \"x\" condition: $b }\n", f);
+    fclose(f);
+    wp_engine_config cfg;
+    wp_engine_config_init(&cfg);
+    const char *paths[] = {dir};
+    cfg.rule_paths = paths;
+    cfg.n_rule_paths = 1;
+    wp_engine *e = (wp_engine *)0x1;
+    char err[512] = "";
+    assert_int_equal(wp_engine_new(&cfg, &e, err, sizeof err), WP_EPARSE);
+    assert_ptr_equal(e, (wp_engine *)0x1); /* untouched on failure */
+    assert_str_contains(err, "broken.yar");
+    assert_str_contains(err, ":3:"); /* names the line */
+    remove(path);
+    /* a missing path is an I/O error naming the path */
+    const char *missing[] = {"/nonexistent/watchpost/rules"};
+    cfg.rule_paths = missing;
+    assert_int_equal(wp_engine_new(&cfg, &e, err, sizeof err), WP_EIO);
+    assert_str_contains(err, "/nonexistent/watchpost/rules");
+    rmdir(dir);
+}
+
+/* ---- one engine, several threads ---- */
+
+#define N_THREADS 4
+#define N_ROUNDS 3
+static const char *const thread_files[] = {"eicar_nested.eml", "rlo_name.eml", "js_pdf.eml",
+                                           "tnef.eml", "html_links.eml", "macro_doc.eml"};
+#define N_TFILES (sizeof thread_files / sizeof thread_files[0])
+
+typedef struct summary {
+    size_t n_findings, n_objects, n_urls;
+    int weight;
+    char codes[512];
+} summary;
+
+static void
+summarise(const wp_report *r, summary *out)
+{
+    out->n_findings = r->n_findings;
+    out->n_objects = r->n_objects;
+    out->n_urls = r->n_urls;
+    out->weight = wp_report_weight(r);
+    out->codes[0] = '\0';
+    for (size_t i = 0; i < r->n_findings; i++) {
+        size_t l = strlen(out->codes);
+        snprintf(out->codes + l, sizeof out->codes - l, "%s@%s;", r->findings[i].code,
+                 r->findings[i].where);
+    }
+}
+
+typedef struct thread_job {
+    wp_engine *eng;
+    unsigned char *data[N_TFILES];
+    size_t len[N_TFILES];
+    summary got[N_ROUNDS][N_TFILES];
+    int errors;
+} thread_job;
+
+static void *
+thread_main(void *arg)
+{
+    thread_job *j = arg;
+    wp_scanner *sc = NULL;
+    if (wp_scanner_new(j->eng, &sc) != WP_OK) {
+        j->errors++;
+        return NULL;
+    }
+    for (int round = 0; round < N_ROUNDS; round++) {
+        for (size_t f = 0; f < N_TFILES; f++) {
+            wp_report *r = NULL;
+            if (wp_scan_message(sc, j->data[f], j->len[f], &r) != WP_OK || r == NULL) {
+                j->errors++;
+                continue;
+            }
+            summarise(r, &j->got[round][f]);
+            wp_report_free(r);
+        }
+    }
+    wp_scanner_free(sc);
+    return NULL;
+}
+
+static void
+test_threads_share_engine(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_shared();
+    static thread_job jobs[N_THREADS];
+    summary want[N_TFILES];
+    unsigned char *data[N_TFILES];
+    size_t len[N_TFILES];
+    for (size_t f = 0; f < N_TFILES; f++) {
+        char *path = wpt_fixture_path(thread_files[f]);
+        data[f] = wpt_read_file(path, &len[f]);
+        free(path);
+        wp_report *r = wpt_scan(c, data[f], len[f]);
+        summarise(r, &want[f]);
+        wp_report_free(r);
+    }
+    pthread_t th[N_THREADS];
+    for (int t = 0; t < N_THREADS; t++) {
+        memset(&jobs[t], 0, sizeof jobs[t]);
+        jobs[t].eng = c->eng;
+        for (size_t f = 0; f < N_TFILES; f++) {
+            jobs[t].data[f] = data[f];
+            jobs[t].len[f] = len[f];
+        }
+        assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+    }
+    for (int t = 0; t < N_THREADS; t++)
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < N_THREADS; t++) {
+        assert_int_equal(jobs[t].errors, 0);
+        for (int round = 0; round < N_ROUNDS; round++) {
+            for (size_t f = 0; f < N_TFILES; f++) {
+                const summary *g = &jobs[t].got[round][f];
+                if (strcmp(g->codes, want[f].codes) != 0)
+                    fail_msg("%s in thread %d: findings '%s', single-threaded '%s'",
+                             thread_files[f], t, g->codes, want[f].codes);
+                assert_int_equal(g->n_objects, want[f].n_objects);
+                assert_int_equal(g->n_urls, want[f].n_urls);
+                assert_int_equal(g->weight, want[f].weight);
+            }
+        }
+    }
+    for (size_t f = 0; f < N_TFILES; f++)
+        free(data[f]);
+    assert_true(want[0].weight >= 10); /* the EICAR message really has findings */
+}
+
+/* BUG: filename.c effective_ext() copies the name into a 512-byte buffer and takes the
+ * extension of that prefix, so a name longer than 511 bytes loses its real extension:
+ * "AAAA...(600)....exe" is not ATTACH_DANGEROUS_EXT. (The content is still a PE, so
+ * ATTACH_EXECUTABLE fires; a script or .lnk/.iso would pass without any name finding.) */
+static void
+bug_long_name_hides_extension(void **state)
+{
+    (void)state;
+    char name[700];
+    memset(name, 'A', 600);
+    strcpy(name + 600, ".js");
+    const char *js = "var s = new ActiveXObject('WScript.Shell');\n";
+    size_t len = 0;
+    char *msg = wpt_mail_attachment(name, "application/octet-stream", js, strlen(js), &len);
+    wp_report *r = wpt_scan(wpt_shared(), msg, len);
+    free(msg);
+    /* the part's filename was read in full */
+    const wp_part *p = wpt_part(r, "2");
+    assert_non_null(p);
+    assert_non_null(p->filename);
+    assert_int_equal(strlen(p->filename), 603);
+    assert_finding(r, "ATTACH_DANGEROUS_EXT", NULL);
+    wp_report_free(r);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eicar_nested),
+        cmocka_unit_test(test_encrypted_zip),
+        cmocka_unit_test(test_encrypted_zip_unknown_password),
+        cmocka_unit_test(test_rlo_name),
+        cmocka_unit_test(test_double_ext),
+        cmocka_unit_test(test_spaces_name),
+        cmocka_unit_test(test_macro_docx),
+        cmocka_unit_test(test_template_docx),
+        cmocka_unit_test(test_dde_docx),
+        cmocka_unit_test(test_macro_doc),
+        cmocka_unit_test(test_js_pdf),
+        cmocka_unit_test(test_lying_type),
+        cmocka_unit_test(test_broken_mime),
+        cmocka_unit_test(test_missing_boundary),
+        cmocka_unit_test(test_uuencode),
+        cmocka_unit_test(test_rfc822_nested),
+        cmocka_unit_test(test_tnef),
+        cmocka_unit_test(test_rtf_object),
+        cmocka_unit_test(test_html_links_not_malicious),
+        cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_zipbomb),
+        cmocka_unit_test(test_not_mail),
+        cmocka_unit_test(test_latin1_bad_charset),
+        cmocka_unit_test(test_all_fixtures_covered),
+        cmocka_unit_test(test_zip_member_names_checked),
+        cmocka_unit_test(test_gzip_single_member),
+        cmocka_unit_test(test_eicar_attachment_direct),
+        cmocka_unit_test(test_engine_bad_rules),
+        cmocka_unit_test(test_threads_share_engine),
+    };
+    const struct CMUnitTest bugs[] = {
+        cmocka_unit_test(bug_long_name_hides_extension),
+    };
+    return WPT_MAIN("content", tests, bugs, wpt_group_setup_rules, wpt_group_teardown);
+}
