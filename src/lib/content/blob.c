@@ -98,11 +98,14 @@ wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content
         break;
     case WP_KIND_SCRIPT:
         if (deep) {
+            /* a Unix interpreter line: a script, but not one a Windows desktop runs on a
+             * double click, so it weighs less than .js/.vbs/.hta (filename.c) */
             size_t n = 0;
             while (n < len && n < 80 && data[n] != '\n' && data[n] != '\r')
                 n++;
-            wp_scan_finding(s, "ATTACH_SCRIPT", info->where, "script with interpreter line '%s'",
-                            wp_arena_sanitize(s->a, (const char *)data, n, 80));
+            wp_scan_finding_weighted(s, "ATTACH_SCRIPT", 2, info->where,
+                                     "Unix script with interpreter line '%s'",
+                                     wp_arena_sanitize(s->a, (const char *)data, n, 80));
         }
         break;
     case WP_KIND_DISK_IMAGE:

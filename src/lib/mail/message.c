@@ -358,7 +358,7 @@ leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
      * both names are checked. */
     const char *dname = g_mime_object_get_content_disposition_parameter(obj, "filename");
     const char *cname = g_mime_object_get_content_type_parameter(obj, "name");
-    if (dname != NULL && cname != NULL && strcmp(dname, cname) != 0) {
+    if (dname != NULL && cname != NULL && strcasecmp(dname, cname) != 0) {
         const char *a = wp_arena_sanitize(s->a, dname, strlen(dname), 200);
         const char *b = wp_arena_sanitize(s->a, cname, strlen(cname), 200);
         wp_scan_finding(s, "MIME_NAME_MISMATCH", id,
