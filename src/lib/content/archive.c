@@ -33,6 +33,17 @@ mentions_encryption(struct archive *ar)
                          strstr(e, "assword") != NULL);
 }
 
+/* libarchive's error text quotes names from the archive: sanitise it like any hostile text */
+static const char *
+ar_error(wp_scan *s, struct archive *ar, const char *fallback)
+{
+    const char *e = archive_error_string(ar);
+    if (e == NULL)
+        return fallback;
+    const char *c = wp_arena_sanitize(s->a, e, strlen(e), 200);
+    return c ? c : fallback;
+}
+
 /* Name for the single member of a gz/bz2/xz stream: the parent's name without its suffix. */
 static const char *
 raw_member_name(wp_scan *s, const wp_content_info *info)
@@ -86,8 +97,7 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
         archive_read_add_passphrase(ar, s->passwords[i]);
     if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
         wp_scan_finding(s, "ARCHIVE_CORRUPT", info->where, "cannot open %s archive: %s",
-                        wp_kind_name(kind),
-                        archive_error_string(ar) ? archive_error_string(ar) : "?");
+                        wp_kind_name(kind), ar_error(s, ar, "?"));
         archive_read_free(ar);
         return;
     }
@@ -114,8 +124,7 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                                 "%s archive with encrypted headers", wp_kind_name(kind));
             else
                 wp_scan_finding(s, "ARCHIVE_CORRUPT", info->where, "%s archive: %s",
-                                wp_kind_name(kind),
-                                archive_error_string(ar) ? archive_error_string(ar) : "read error");
+                                wp_kind_name(kind), ar_error(s, ar, "read error"));
             break;
         }
         if (archive_entry_filetype(ent) != AE_IFREG)
@@ -175,7 +184,7 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                     unreadable = true;
                 } else
                     wp_scan_finding(s, "ARCHIVE_CORRUPT", where, "member unreadable: %s",
-                                    archive_error_string(ar) ? archive_error_string(ar) : "?");
+                                    ar_error(s, ar, "?"));
                 if (got == ARCHIVE_FATAL)
                     stop = true;
                 break;
