@@ -10,6 +10,7 @@
  */
 #include <gmime/gmime.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,33 @@ push_str(wp_scan *s, const char ***arr, size_t *n, size_t *cap, const char *v)
         (*arr)[(*n)++] = v;
 }
 
+/* The report field a header of interest is kept in, NULL for other headers. */
+static const char **
+header_slot(wp_report *r, const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } slots[] = {
+        {"From", offsetof(wp_report, from)},
+        {"Sender", offsetof(wp_report, sender)},
+        {"Reply-To", offsetof(wp_report, reply_to)},
+        {"Return-Path", offsetof(wp_report, return_path)},
+        {"To", offsetof(wp_report, to)},
+        {"Cc", offsetof(wp_report, cc)},
+        {"Subject", offsetof(wp_report, subject)},
+        {"Message-ID", offsetof(wp_report, message_id)},
+        {"Date", offsetof(wp_report, date)},
+        {"In-Reply-To", offsetof(wp_report, in_reply_to)},
+        {"X-Mailer", offsetof(wp_report, x_mailer)},
+        {"User-Agent", offsetof(wp_report, x_mailer)},
+    };
+    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+        if (strcasecmp(name, slots[i].name) == 0)
+            return (const char **)((char *)r + slots[i].off);
+    return NULL;
+}
+
 static void
 read_headers(wp_scan *s, GMimeMessage *msg)
 {
@@ -213,29 +241,7 @@ read_headers(wp_scan *s, GMimeMessage *msg)
         const char *name = g_mime_header_get_name(h);
         if (name == NULL)
             continue;
-        const char **slot = NULL;
-        if (!strcasecmp(name, "From"))
-            slot = &r->from;
-        else if (!strcasecmp(name, "Sender"))
-            slot = &r->sender;
-        else if (!strcasecmp(name, "Reply-To"))
-            slot = &r->reply_to;
-        else if (!strcasecmp(name, "Return-Path"))
-            slot = &r->return_path;
-        else if (!strcasecmp(name, "To"))
-            slot = &r->to;
-        else if (!strcasecmp(name, "Cc"))
-            slot = &r->cc;
-        else if (!strcasecmp(name, "Subject"))
-            slot = &r->subject;
-        else if (!strcasecmp(name, "Message-ID"))
-            slot = &r->message_id;
-        else if (!strcasecmp(name, "Date"))
-            slot = &r->date;
-        else if (!strcasecmp(name, "In-Reply-To"))
-            slot = &r->in_reply_to;
-        else if (!strcasecmp(name, "X-Mailer") || !strcasecmp(name, "User-Agent"))
-            slot = &r->x_mailer;
+        const char **slot = header_slot(r, name);
         if (slot != NULL) {
             if (*slot == NULL)
                 *slot = hval(s, h, name);
