@@ -616,6 +616,31 @@ test_zip_member_names_checked(void **state)
     free(zip);
 }
 
+/* Containers a click runs, recognised by content even under a harmless name. */
+static void
+test_onenote_and_chm_by_content(void **state)
+{
+    (void)state;
+    static const unsigned char one[32] = {0xE4, 0x52, 0x5C, 0x7B, 0x8C, 0xD8, 0xA7, 0x4D,
+                                          0xAE, 0xB1, 0x53, 0x78, 0xD0, 0x29, 0x96, 0xD3};
+    size_t len = 0;
+    char *msg = wpt_mail_attachment("minutes.pdf", "application/pdf", one, sizeof one, &len);
+    wp_report *r = wpt_scan(wpt_shared(), msg, len);
+    assert_finding(r, "ATTACH_ONENOTE", "2/minutes.pdf");
+    assert_finding(r, "ATTACH_EXT_MISMATCH", "2/minutes.pdf");
+    assert_finding(r, "ATTACH_TYPE_MISMATCH", "2/minutes.pdf");
+    wp_report_free(r);
+    free(msg);
+
+    static const unsigned char chm[32] = {'I', 'T', 'S', 'F', 3, 0, 0, 0, 0x60};
+    msg = wpt_mail_attachment("help.txt", "text/plain", chm, sizeof chm, &len);
+    r = wpt_scan(wpt_shared(), msg, len);
+    assert_finding(r, "ATTACH_CHM", "2/help.txt");
+    assert_int_equal(wpt_count(r, "ATTACH_ONENOTE"), 0);
+    wp_report_free(r);
+    free(msg);
+}
+
 static void
 test_gzip_single_member(void **state)
 {
@@ -843,6 +868,7 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eicar_nested),
+        cmocka_unit_test(test_onenote_and_chm_by_content),
         cmocka_unit_test(test_encrypted_zip),
         cmocka_unit_test(test_encrypted_zip_unknown_password),
         cmocka_unit_test(test_rlo_name),

@@ -111,6 +111,12 @@ wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content
     case WP_KIND_DISK_IMAGE:
         wp_scan_finding(s, "ATTACH_DISK_IMAGE", info->where, "disk image (%zu bytes)", len);
         break;
+    case WP_KIND_ONENOTE:
+        wp_scan_finding(s, "ATTACH_ONENOTE", info->where, "OneNote section (%zu bytes)", len);
+        break;
+    case WP_KIND_CHM:
+        wp_scan_finding(s, "ATTACH_CHM", info->where, "compiled HTML help (CHM) file");
+        break;
     case WP_KIND_LNK:
         wp_scan_finding(s, "ATTACH_SHORTCUT", info->where, "Windows shell link (.lnk)");
         break;

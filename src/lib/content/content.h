@@ -41,6 +41,8 @@ typedef enum wp_kind {
     WP_KIND_DISK_IMAGE,
     WP_KIND_LNK,
     WP_KIND_MESSAGE,
+    WP_KIND_ONENOTE,
+    WP_KIND_CHM,
     WP_KIND__COUNT
 } wp_kind;
 

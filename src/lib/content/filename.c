@@ -74,6 +74,10 @@ kind_family(wp_kind k)
         return F_EXEC;
     case WP_KIND_DISK_IMAGE:
         return F_DISK;
+    case WP_KIND_CHM:
+    case WP_KIND_ONENOTE:
+    case WP_KIND_LNK:
+        return F_EXEC; /* things a click runs */
     default:
         return wp_kind_is_archive(k) ? F_ARCHIVE : F_UNKNOWN;
     }

@@ -112,6 +112,11 @@ wp_sniff(const uint8_t *d, size_t len)
         return WP_KIND_TNEF;
     if (at(d, len, 0, "L\0\0\0\x01\x14\x02\0", 8))
         return WP_KIND_LNK;
+    /* OneNote section: {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3} */
+    if (at(d, len, 0, "\xE4\x52\x5C\x7B\x8C\xD8\xA7\x4D\xAE\xB1\x53\x78\xD0\x29\x96\xD3", 16))
+        return WP_KIND_ONENOTE;
+    if (at(d, len, 0, "ITSF\x03\0\0\0", 8))
+        return WP_KIND_CHM;
     if (at(d, len, 0x8001, "CD001", 5) || at(d, len, 0x8801, "CD001", 5) ||
         at(d, len, 0x9001, "CD001", 5) || at(d, len, 0x8001, "BEA01", 5) ||
         at(d, len, 0, "conectix", 8) || at(d, len, 0, "vhdxfile", 8) ||
@@ -165,6 +170,8 @@ static const struct {
     [WP_KIND_DISK_IMAGE] = {"disk-image", "application/x-iso9660-image"},
     [WP_KIND_LNK] = {"shortcut", "application/x-ms-shortcut"},
     [WP_KIND_MESSAGE] = {"message", "message/rfc822"},
+    [WP_KIND_ONENOTE] = {"onenote", "application/onenote"},
+    [WP_KIND_CHM] = {"chm", "application/vnd.ms-htmlhelp"},
 };
 
 const char *

@@ -56,6 +56,8 @@ static const wp_finding_def catalogue[] = {
     {"ATTACH_TYPE_MISMATCH", A, 2, "declared Content-Type disagrees with the true type"},
     {"ATTACH_DISK_IMAGE", M, 5, "disk image (ISO 9660, UDF, VHD) that Windows mounts on a click"},
     {"ATTACH_SHORTCUT", M, 6, "Windows shortcut (.lnk) file"},
+    {"ATTACH_ONENOTE", M, 4, "OneNote section: a 2023 carrier of embedded scripts and executables"},
+    {"ATTACH_CHM", M, 6, "compiled HTML help (.chm): runs script when opened"},
     /* archives */
     {"ARCHIVE_ENCRYPTED", M, 4, "password-protected archive member (contents not inspectable)"},
     {"ARCHIVE_CORRUPT", A, 1, "archive could not be read completely"},
