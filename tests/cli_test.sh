@@ -202,6 +202,14 @@ if run limits 0 "$WP" scan --limits --limit max_urls=42; then
     grep -Eq '^max_message_bytes ' "$TMP/limits.out" || fail "limits: max_message_bytes missing"
 fi
 
+# ---- docs/FINDINGS.md is the catalogue: every code the binary knows has its row ----
+DOCS="$FIX/../../docs/FINDINGS.md"
+if [ -f "$DOCS" ] && run findings_doc 0 "$WP" findings --markdown; then
+    while IFS= read -r row; do
+        grep -qF -- "$row" "$DOCS" || fail "docs/FINDINGS.md out of date: missing or different row $row"
+    done < "$TMP/findings_doc.out"
+fi
+
 # ---- a limit set on the command line reaches the library ----
 if run cli_limit 1 "$WP" scan --json -j 1 --limit max_archive_depth=1 "$FIX/eicar_nested.eml"; then
     grep -q '"LIMIT_ARCHIVE_DEPTH"' "$TMP/cli_limit.out" || fail "cli_limit: LIMIT_ARCHIVE_DEPTH missing"
