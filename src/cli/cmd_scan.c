@@ -91,6 +91,29 @@ secs_since(const struct timespec *t)
     return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
+static void scan_one(shared *sh, wp_scanner *sc, input_msg *m);
+static void input_error(void *ctx, const char *source, const char *what);
+
+/* --jobs 1: scan in the reading thread, no queue and no hand-off between threads */
+typedef struct inline_ctx {
+    shared *sh;
+    wp_scanner *sc;
+} inline_ctx;
+
+static int
+scan_inline(void *ctx, input_msg *m)
+{
+    inline_ctx *ic = ctx;
+    scan_one(ic->sh, ic->sc, m);
+    return 0;
+}
+
+static void
+inline_error(void *ctx, const char *source, const char *what)
+{
+    input_error(((inline_ctx *)ctx)->sh, source, what);
+}
+
 static int
 enqueue(void *ctx, input_msg *m)
 {
@@ -145,6 +168,50 @@ has_weighty_finding(const wp_report *r)
     return false;
 }
 
+static void
+scan_one(shared *sh, wp_scanner *sc, input_msg *m)
+{
+    wp_report *r = NULL;
+    wp_status st = wp_scan_message(sc, m->data, m->len, &r);
+    if (st != WP_OK) {
+        input_error(sh, m->source, wp_strerror(st));
+    } else {
+        wp_report_set_source(r, m->source);
+        char *json = NULL;
+        bool weighty = has_weighty_finding(r);
+        if (sh->json && wp_report_to_json(r, &json) != WP_OK)
+            json = NULL;
+        pthread_mutex_lock(&sh->out_mu);
+        sh->scanned++;
+        sh->bytes += m->len;
+        if (weighty)
+            sh->with_findings++;
+        if (sh->progress)
+            fputs("\r\033[K", stderr);
+        if (sh->json) {
+            if (json != NULL) {
+                fputs(json, stdout);
+                fputc('\n', stdout);
+            }
+        } else if (!sh->quiet || weighty) {
+            summary_print(stdout, r, sh->color);
+        }
+        if (sh->progress && secs_since(&sh->last_progress) > 0.25) {
+            fflush(stdout);
+            double el = secs_since(&sh->t0);
+            fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu with findings",
+                    sh->scanned, (double)sh->bytes / 1e6, el > 0 ? (double)sh->scanned / el : 0.0,
+                    sh->with_findings);
+            clock_gettime(CLOCK_MONOTONIC, &sh->last_progress);
+        }
+        pthread_mutex_unlock(&sh->out_mu);
+        free(json);
+        wp_report_free(r);
+    }
+    free(m->source);
+    free(m->data);
+}
+
 static void *
 worker(void *arg)
 {
@@ -155,47 +222,8 @@ worker(void *arg)
         return NULL;
     }
     input_msg m;
-    while (dequeue(&sh->q, &m)) {
-        wp_report *r = NULL;
-        wp_status st = wp_scan_message(sc, m.data, m.len, &r);
-        if (st != WP_OK) {
-            input_error(sh, m.source, wp_strerror(st));
-        } else {
-            wp_report_set_source(r, m.source);
-            char *json = NULL;
-            bool weighty = has_weighty_finding(r);
-            if (sh->json && wp_report_to_json(r, &json) != WP_OK)
-                json = NULL;
-            pthread_mutex_lock(&sh->out_mu);
-            sh->scanned++;
-            sh->bytes += m.len;
-            if (weighty)
-                sh->with_findings++;
-            if (sh->progress)
-                fputs("\r\033[K", stderr);
-            if (sh->json) {
-                if (json != NULL) {
-                    fputs(json, stdout);
-                    fputc('\n', stdout);
-                }
-            } else if (!sh->quiet || weighty) {
-                summary_print(stdout, r, sh->color);
-            }
-            if (sh->progress && secs_since(&sh->last_progress) > 0.25) {
-                fflush(stdout);
-                double el = secs_since(&sh->t0);
-                fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu with findings",
-                        sh->scanned, (double)sh->bytes / 1e6,
-                        el > 0 ? (double)sh->scanned / el : 0.0, sh->with_findings);
-                clock_gettime(CLOCK_MONOTONIC, &sh->last_progress);
-            }
-            pthread_mutex_unlock(&sh->out_mu);
-            free(json);
-            wp_report_free(r);
-        }
-        free(m.source);
-        free(m.data);
-    }
+    while (dequeue(&sh->q, &m))
+        scan_one(sh, sc, &m);
     wp_scanner_free(sc);
     return NULL;
 }
@@ -380,12 +408,25 @@ scan_main(int argc, char **argv, cli_config *cfgp)
         wp_engine_free(eng);
         return WP_EXIT_USAGE;
     }
-    for (int i = 0; i < jobs; i++)
-        pthread_create(&th[i], NULL, worker, &sh);
-
     size_t max_bytes = (size_t)wp_limit(&cfg.limits, WP_LIMIT_MESSAGE_BYTES);
-    for (int i = optind; i < argc; i++)
-        input_walk(argv[i], max_bytes, enqueue, input_error, &sh);
+    if (jobs == 1) {
+        inline_ctx ic = {.sh = &sh};
+        if (wp_scanner_new(eng, &ic.sc) != WP_OK) {
+            fprintf(stderr, "watchpost: cannot create a scanner (out of memory)\n");
+            jobs = 0; /* nothing to join */
+            sh.errors++;
+        } else {
+            for (int i = optind; i < argc; i++)
+                input_walk(argv[i], max_bytes, scan_inline, inline_error, &ic);
+            wp_scanner_free(ic.sc);
+        }
+        jobs = 0;
+    } else {
+        for (int i = 0; i < jobs; i++)
+            pthread_create(&th[i], NULL, worker, &sh);
+        for (int i = optind; i < argc; i++)
+            input_walk(argv[i], max_bytes, enqueue, input_error, &sh);
+    }
 
     pthread_mutex_lock(&sh.q.mu);
     sh.q.closed = true;
