@@ -64,10 +64,12 @@ summary_print(FILE *out, const wp_report *r, bool c)
                 continue;
             char sz[32];
             human_size(sz, sizeof sz, o->size);
-            fprintf(out, "    %s%*s%s  %s  %s%s%s%s\n", o->where, (int)(o->depth * 2), "",
-                    o->encrypted ? " [encrypted]" : "", o->true_type ? o->true_type : "?", sz,
-                    o->has_hashes ? "  sha256 " : "", o->has_hashes ? o->hashes.sha256 : "",
-                    o->truncated ? " [truncated]" : "");
+            /* members are indented under their container */
+            fprintf(out, "    %*s%s%s\n", (int)(o->depth * 2), "", o->where,
+                    o->encrypted ? "  [encrypted]" : (o->truncated ? "  [truncated]" : ""));
+            fprintf(out, "    %*s  %s, %s%s%s\n", (int)(o->depth * 2), "",
+                    o->true_type ? o->true_type : "?", sz, o->has_hashes ? ", sha256 " : "",
+                    o->has_hashes ? o->hashes.sha256 : "");
         }
     }
     if (r->n_findings > 0) {
