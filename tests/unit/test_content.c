@@ -450,14 +450,39 @@ static void
 test_rtf_object(void **state)
 {
     (void)state;
-    static const expect req[] = {{"RTF_OBJECT", "2/memo.rtf"}, {NULL, NULL}};
-    static const char *const ok[] = {"OFFICE_OLE_OBJECT", "ATTACH_EXECUTABLE",
-                                     "ATTACH_DANGEROUS_EXT", NULL};
+    /* the Package inside \objdata is taken out and analysed as a member */
+    static const expect req[] = {{"RTF_OBJECT", "2/memo.rtf"},
+                                 {"ATTACH_EXECUTABLE", "2/memo.rtf/evil.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "2/memo.rtf/evil.exe"},
+                                 {NULL, NULL}};
+    static const char *const ok[] = {"OFFICE_OLE_OBJECT", NULL};
     wp_report *r = check_fixture("rtf_object.eml", req, ok);
+    const wp_object *pe = wpt_object(r, "2/memo.rtf/evil.exe");
+    assert_pe_type(pe);
+    assert_int_equal(pe->depth, 1);
+    assert_int_equal(pe->size, 512);
     const wp_finding *f = wpt_find(r, "RTF_OBJECT", "2/memo.rtf");
     assert_str_contains(f->evidence, "Package");
     assert_str_contains(f->evidence, "objupdate");
     assert_string_equal(wpt_object(r, "2/memo.rtf")->kind, "rtf");
+    wp_report_free(r);
+}
+
+/* An executable packed into a Word document's ObjectPool (Ole10Native) is taken out. */
+static void
+test_ole_package(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"OFFICE_OLE_OBJECT", "2/minutes.doc"},
+                                 {"ATTACH_EXECUTABLE", "2/minutes.doc/invoice.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "2/minutes.doc/invoice.exe"},
+                                 {NULL, NULL}};
+    wp_report *r = check_fixture("ole_package.eml", req, NULL);
+    const wp_object *pe = wpt_object(r, "2/minutes.doc/invoice.exe");
+    assert_pe_type(pe);
+    assert_string_equal(pe->name, "invoice.exe");
+    assert_int_equal(pe->size, 512);
+    assert_string_equal(wpt_object(r, "2/minutes.doc")->kind, "ole2");
     wp_report_free(r);
 }
 
@@ -547,7 +572,7 @@ test_all_fixtures_covered(void **state)
         "macro_doc.eml",    "js_pdf.eml",        "lying_type.eml",    "broken_mime.eml",
         "missing_boundary.eml", "uuencode.eml",  "rfc822_nested.eml", "tnef.eml",
         "rtf_object.eml",   "html_links.eml",    "clean.eml",         "zipbomb.eml",
-        "not_mail.bin",     "latin1_body.eml",   NULL};
+        "not_mail.bin",     "latin1_body.eml",   "ole_package.eml",   NULL};
     DIR *d = opendir(WP_FIXTURES);
     assert_non_null(d);
     struct dirent *de;
@@ -886,6 +911,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_rfc822_nested),
         cmocka_unit_test(test_tnef),
         cmocka_unit_test(test_rtf_object),
+        cmocka_unit_test(test_ole_package),
         cmocka_unit_test(test_html_links_not_malicious),
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_zipbomb),

@@ -121,10 +121,10 @@ wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content
         wp_scan_finding(s, "ATTACH_SHORTCUT", info->where, "Windows shell link (.lnk)");
         break;
     case WP_KIND_OLE2:
-        wp_office_ole2(s, data, len, info->where);
+        wp_office_ole2(s, data, len, info);
         break;
     case WP_KIND_RTF:
-        wp_rtf_analyze(s, data, len, info->where);
+        wp_rtf_analyze(s, data, len, info);
         break;
     case WP_KIND_PDF:
         wp_pdf_analyze(s, data, len, info->where);

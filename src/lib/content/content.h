@@ -74,9 +74,12 @@ void wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_conte
 /* office.c */
 void wp_office_ooxml_member(wp_scan *s, const char *member, const uint8_t *data, size_t len,
                             const char *where);
-void wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where);
+void wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info);
+/* OLE Packager native data (Ole10Native stream, RTF objdata "Package"): the file inside is
+ * analysed as a member of the parent */
+void wp_ole_package(wp_scan *s, const uint8_t *p, size_t n, const wp_content_info *parent);
 /* rtf.c, pdf.c, tnef.c */
-void wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const char *where);
+void wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info);
 void wp_pdf_analyze(wp_scan *s, const uint8_t *data, size_t len, const char *where);
 void wp_tnef_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info);
 /* yara_scan.c */

@@ -226,6 +226,93 @@ cfb_read(const cfb *c, uint32_t sid, uint64_t size, size_t cap, size_t *outlen)
     return out;
 }
 
+/* Read any stream: below the mini-stream cutoff it lives in 64-byte mini sectors inside the
+ * root entry's stream, chained by the mini FAT. Every chain walk is bounded. */
+static uint8_t *
+cfb_read_stream(const cfb *c, uint32_t sid, uint64_t size, uint32_t root_sid, uint64_t root_size,
+                size_t cap, size_t *outlen)
+{
+    uint32_t cutoff = wp_le32(c->d + 0x38);
+    if (size >= cutoff || root_sid == CFB_END)
+        return cfb_read(c, sid, size, cap, outlen);
+    size_t mlen = 0, flen = 0;
+    uint8_t *mini = cfb_read(c, root_sid, root_size, 64 * 1024 * 1024, &mlen);
+    uint8_t *mfat = cfb_read(c, wp_le32(c->d + 0x3C), (uint64_t)wp_le32(c->d + 0x40) * c->ss,
+                             16 * 1024 * 1024, &flen);
+    size_t want = size < cap ? (size_t)size : cap;
+    uint8_t *out = (mini && mfat) ? malloc(want ? want : 1) : NULL;
+    size_t n = 0, nmfat = flen / 4;
+    for (size_t hops = 0; out != NULL && n < want && hops <= nmfat; hops++) {
+        if ((uint64_t)sid * 64 + 64 > mlen)
+            break;
+        size_t take = want - n < 64 ? want - n : 64;
+        memcpy(out + n, mini + (size_t)sid * 64, take);
+        n += take;
+        sid = sid < nmfat ? wp_le32(mfat + 4 * (size_t)sid) : CFB_END;
+    }
+    free(mini);
+    free(mfat);
+    *outlen = n;
+    return out;
+}
+
+/* A zero-terminated string of at most what is left; returns the bytes consumed (0: none). */
+static size_t
+cstr(const uint8_t *p, size_t n, const char **out)
+{
+    const uint8_t *z = memchr(p, 0, n);
+    if (z == NULL)
+        return 0;
+    *out = (const char *)p;
+    return (size_t)(z - p) + 1;
+}
+
+void
+wp_ole_package(wp_scan *s, const uint8_t *p, size_t n, const wp_content_info *parent)
+{
+    /* OLE Packager native data: u16 type, label\0, source path\0, u32, u32, temp path\0,
+     * u32 size, the file. Layout as documented by oletools' oleobj; any field that does not
+     * fit what is left ends the attempt (the object was already reported). */
+    const char *label = NULL, *src = NULL, *tmp = NULL;
+    size_t off = 2, k;
+    if (n < 2 || (k = cstr(p + off, n - off, &label)) == 0)
+        return;
+    off += k;
+    if ((k = cstr(p + off, n - off, &src)) == 0)
+        return;
+    off += k;
+    if (n - off < 8)
+        return;
+    off += 8;
+    if ((k = cstr(p + off, n - off, &tmp)) == 0)
+        return;
+    off += k;
+    if (n - off < 4)
+        return;
+    uint32_t size = wp_le32(p + off);
+    off += 4;
+    if (size > n - off)
+        size = (uint32_t)(n - off);
+    if ((uint64_t)parent->depth + 1 > wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH)) {
+        wp_scan_limit(s, WP_LIMIT_ARCHIVE_DEPTH, parent->where, "embedded package nested too deep");
+        return;
+    }
+    /* the name a user sees is the label; fall back to the last element of the source path */
+    const char *name = label;
+    if (name == NULL || *name == '\0') {
+        const char *b = strrchr(src, '\\');
+        name = b ? b + 1 : src;
+    }
+    char *mname = wp_arena_strdup(s->a, *name ? name : "package.bin");
+    char *w = mname ? wp_arena_printf(s->a, "%s/%s", parent->where,
+                                      wp_arena_sanitize(s->a, mname, strlen(mname), 200))
+                    : NULL;
+    if (w == NULL)
+        return;
+    wp_content_info ci = {.name = mname, .where = w, .depth = parent->depth + 1};
+    wp_content_analyze(s, p + off, size, &ci);
+}
+
 /* Excel BIFF8 globals: BOUNDSHEET records of type macro sheet (Excel 4.0 / XLM macros, often
  * "very hidden") and FILEPASS (RC4-encrypted workbook). Bounded by the stream length. */
 static void
@@ -258,8 +345,9 @@ biff_scan(wp_scan *s, const uint8_t *d, size_t n, const char *where)
 }
 
 void
-wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
+wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info)
 {
+    const char *where = info->where;
     cfb c = {.d = data, .len = len};
     if (len < 512)
         return;
@@ -272,7 +360,11 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
     size_t ns = (len - c.ss) / c.ss;
     c.nsect = ns > 0x7FFFFFF0u ? 0x7FFFFFF0u : (uint32_t)ns;
     bool macro = false, encrypted = false, ole_native = false;
-    uint32_t book_sid = CFB_END, word_sid = CFB_END;
+    uint32_t book_sid = CFB_END, word_sid = CFB_END, root_sid = CFB_END;
+    uint64_t root_size = 0;
+    uint32_t native_sid[8];
+    uint64_t native_size[8];
+    size_t n_native = 0;
     uint64_t book_size = 0;
     char vba_what[64] = "";
     if (!cfb_load_fat(&c))
@@ -291,6 +383,10 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
                 continue;
             char name[40];
             cfb_name(e, name, sizeof name);
+            if (type == 5) {
+                root_sid = wp_le32(e + 0x74);
+                root_size = wp_le32(e + 0x78);
+            }
             if (strcmp(name, "_VBA_PROJECT") == 0 || strcmp(name, "_VBA_PROJECT_CUR") == 0 ||
                 (type == 1 && strcmp(name, "VBA") == 0)) {
                 macro = true;
@@ -307,6 +403,10 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
                 word_sid = wp_le32(e + 0x74);
             } else if (strcmp(name, "\x01Ole10Native") == 0 || strcmp(name, "?Ole10Native") == 0) {
                 ole_native = true;
+                if (type == 2 && n_native < 8) {
+                    native_sid[n_native] = wp_le32(e + 0x74);
+                    native_size[n_native++] = wp_le32(e + 0x78);
+                }
             }
         }
         sid = sid < c.nfat ? c.fat[sid] : CFB_END;
@@ -317,6 +417,16 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const char *where)
         if (wb != NULL)
             biff_scan(s, wb, n, where);
         free(wb);
+    }
+    /* embedded packages: take the file out and analyse it like an attachment */
+    for (size_t i = 0; i < n_native; i++) {
+        size_t n = 0;
+        uint8_t *nat = cfb_read_stream(&c, native_sid[i], native_size[i], root_sid, root_size,
+                                       (size_t)wp_limit(s->lim, WP_LIMIT_PART_BYTES), &n);
+        /* Ole10Native: a 32-bit size, then the package */
+        if (nat != NULL && n > 4)
+            wp_ole_package(s, nat + 4, n - 4, info);
+        free(nat);
     }
     if (word_sid != CFB_END) {
         /* File Information Block: fEncrypted is bit 8 of the flags word at offset 0x0A */

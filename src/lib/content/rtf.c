@@ -6,6 +6,7 @@
  * so "\objdata" in ordinary text escaped as "\\objdata" is not counted.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "content.h"
@@ -34,9 +35,108 @@ count_word(const char *x, size_t len, const char *word, const char **first)
     return n;
 }
 
-void
-wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const char *where)
+static int
+hexv(unsigned char c)
 {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The hex payload of one \objdata group, decoded. Whitespace and control words inside are
+ * skipped (droppers pad the hex with them); the group ends at its closing brace. */
+static uint8_t *
+objdata_bytes(const char *p, const char *end, size_t cap, size_t *outlen)
+{
+    size_t n = 0, outcap = 4096;
+    uint8_t *out = malloc(outcap);
+    int hi = -1, depth = 0;
+    while (out != NULL && p < end && n < cap) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '{') {
+            depth++;
+        } else if (c == '}') {
+            if (depth-- == 0)
+                break;
+        } else if (c == '\\') {
+            p++;
+            while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+                p++;
+            while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'))
+                p++;
+            continue;
+        } else if (hexv(c) >= 0) {
+            if (hi < 0) {
+                hi = hexv(c);
+            } else {
+                if (n == outcap) {
+                    uint8_t *nb = realloc(out, outcap * 2);
+                    if (nb == NULL)
+                        break;
+                    out = nb;
+                    outcap *= 2;
+                }
+                out[n++] = (uint8_t)(hi * 16 + hexv(c));
+                hi = -1;
+            }
+        }
+        p++;
+    }
+    *outlen = n;
+    return out;
+}
+
+/* OLE1 embedded object (MS-OLEDS 2.2.4): version, format id 2, class name, topic, item,
+ * native data. "Package" native data holds a file; any other class (Equation.3, Word.Document,
+ * an OLE2 compound file ...) is analysed as a blob. */
+static void
+ole1_object(wp_scan *s, const uint8_t *d, size_t n, const wp_content_info *info)
+{
+    size_t off = 8;
+    if (n < 12 || wp_le32(d + 4) != 2)
+        return;
+    char cls[64] = "";
+    for (int field = 0; field < 3; field++) {
+        if (n - off < 4)
+            return;
+        uint32_t l = wp_le32(d + off);
+        off += 4;
+        if (l > n - off)
+            return;
+        if (field == 0)
+            snprintf(cls, sizeof cls, "%.*s", (int)(l > 0 ? l - 1 : 0), (const char *)d + off);
+        off += l;
+    }
+    if (n - off < 4)
+        return;
+    uint32_t nl = wp_le32(d + off);
+    off += 4;
+    if (nl > n - off)
+        nl = (uint32_t)(n - off);
+    if (strcmp(cls, "Package") == 0) {
+        wp_ole_package(s, d + off, nl, info);
+        return;
+    }
+    if ((uint64_t)info->depth + 1 > wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH))
+        return;
+    char *name = wp_arena_printf(s->a, "%s.bin", cls[0] ? cls : "object");
+    char *w = name ? wp_arena_printf(s->a, "%s/%s", info->where,
+                                     wp_arena_sanitize(s->a, name, strlen(name), 80))
+                   : NULL;
+    if (w == NULL)
+        return;
+    wp_content_info ci = {.name = name, .where = w, .depth = info->depth + 1};
+    wp_content_analyze(s, d + off, nl, &ci);
+}
+
+void
+wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info)
+{
+    const char *where = info->where;
     const char *x = (const char *)data;
     size_t objects = count_word(x, len, "\\object", NULL);
     size_t objdata = count_word(x, len, "\\objdata", NULL);
@@ -58,6 +158,20 @@ wp_rtf_analyze(wp_scan *s, const uint8_t *data, size_t len, const char *where)
     }
     const char *shown = wp_arena_sanitize(s->a, cls, strlen(cls), 64);
     bool equation = strstr(cls, "Equation") != NULL;
+    /* take the embedded objects out (at most 16) */
+    const char *p = x, *end = x + len;
+    for (int k = 0; k < 16 && p < end; k++) {
+        const char *od = NULL;
+        if (count_word(p, (size_t)(end - p), "\\objdata", &od) == 0)
+            break;
+        size_t n = 0;
+        uint8_t *obj =
+            objdata_bytes(od + 8, end, (size_t)wp_limit(s->lim, WP_LIMIT_PART_BYTES), &n);
+        if (obj != NULL)
+            ole1_object(s, obj, n, info);
+        free(obj);
+        p = od + 8;
+    }
     wp_scan_finding(s, "RTF_OBJECT", where, "%zu embedded object(s), class %s%s%s%s",
                     objects ? objects : objdata, shown,
                     objupdate ? ", auto-update (\\objupdate)" : "",
