@@ -47,6 +47,27 @@ pe_finding(wp_scan *s, const uint8_t *d, size_t len, const char *where)
 }
 
 void
+wp_content_child(wp_scan *s, const wp_content_info *parent, const char *name, const uint8_t *data,
+                 size_t len)
+{
+    if ((uint64_t)parent->depth + 1 > wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH)) {
+        wp_scan_limit(s, WP_LIMIT_ARCHIVE_DEPTH, parent->where,
+                      "embedded file nested %d deep; not analysed (max_archive_depth %llu)",
+                      parent->depth + 1,
+                      (unsigned long long)wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH));
+        return;
+    }
+    char *mname = wp_arena_strdup(s->a, name);
+    char *where = mname ? wp_arena_printf(s->a, "%s/%s", parent->where,
+                                          wp_arena_sanitize(s->a, mname, strlen(mname), 200))
+                        : NULL;
+    if (where == NULL)
+        return;
+    wp_content_info ci = {.name = mname, .where = where, .depth = parent->depth + 1};
+    wp_content_analyze(s, data, len, &ci);
+}
+
+void
 wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info)
 {
     wp_kind kind = info->encrypted ? WP_KIND_DATA : wp_sniff(data, len);

@@ -57,6 +57,10 @@ typedef struct wp_content_info {
 } wp_content_info;
 
 void wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info);
+/* A file found inside parent (TNEF attachment, OLE package, RTF object): analysed at
+ * parent/name with depth + 1, or a LIMIT_ARCHIVE_DEPTH finding when that is too deep. */
+void wp_content_child(wp_scan *s, const wp_content_info *parent, const char *name,
+                      const uint8_t *data, size_t len);
 
 /* sniff.c */
 wp_kind wp_sniff(const uint8_t *data, size_t len);

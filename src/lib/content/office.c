@@ -293,24 +293,13 @@ wp_ole_package(wp_scan *s, const uint8_t *p, size_t n, const wp_content_info *pa
     off += 4;
     if (size > n - off)
         size = (uint32_t)(n - off);
-    if ((uint64_t)parent->depth + 1 > wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH)) {
-        wp_scan_limit(s, WP_LIMIT_ARCHIVE_DEPTH, parent->where, "embedded package nested too deep");
-        return;
-    }
     /* the name a user sees is the label; fall back to the last element of the source path */
     const char *name = label;
     if (name == NULL || *name == '\0') {
         const char *b = strrchr(src, '\\');
         name = b ? b + 1 : src;
     }
-    char *mname = wp_arena_strdup(s->a, *name ? name : "package.bin");
-    char *w = mname ? wp_arena_printf(s->a, "%s/%s", parent->where,
-                                      wp_arena_sanitize(s->a, mname, strlen(mname), 200))
-                    : NULL;
-    if (w == NULL)
-        return;
-    wp_content_info ci = {.name = mname, .where = w, .depth = parent->depth + 1};
-    wp_content_analyze(s, p + off, size, &ci);
+    wp_content_child(s, parent, *name ? name : "package.bin", p + off, size);
 }
 
 /* Excel BIFF8 globals: BOUNDSHEET records of type macro sheet (Excel 4.0 / XLM macros, often

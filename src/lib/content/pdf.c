@@ -53,18 +53,6 @@ is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == 0;
 }
 
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Read the string operand after /URI: (literal) or <hex>. */
 static void
 read_uri(wp_scan *s, const unsigned char *p, const unsigned char *end, const char *where)
@@ -90,7 +78,7 @@ read_uri(wp_scan *s, const unsigned char *p, const unsigned char *end, const cha
     } else if (p < end && *p == '<') {
         int hi = -1;
         for (p++; p < end && *p != '>' && n + 1 < sizeof buf; p++) {
-            int v = hexval(*p);
+            int v = wp_hexval(*p);
             if (v < 0)
                 continue;
             if (hi < 0) {
@@ -131,8 +119,8 @@ scan_names(wp_scan *s, pdf_state *st, const unsigned char *d, size_t len, const 
         const unsigned char *q = slash + 1;
         while (q < end && !is_space(*q) && !is_delim(*q)) {
             unsigned char c = *q;
-            if (c == '#' && q + 2 < end && hexval(q[1]) >= 0 && hexval(q[2]) >= 0) {
-                c = (unsigned char)(hexval(q[1]) * 16 + hexval(q[2]));
+            if (c == '#' && q + 2 < end && wp_hexval(q[1]) >= 0 && wp_hexval(q[2]) >= 0) {
+                c = (unsigned char)(wp_hexval(q[1]) * 16 + wp_hexval(q[2]));
                 q += 2;
                 had_escape = true;
             }

@@ -35,18 +35,6 @@ count_word(const char *x, size_t len, const char *word, const char **first)
     return n;
 }
 
-static int
-hexv(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The hex payload of one \objdata group, decoded. Whitespace and control words inside are
  * skipped (droppers pad the hex with them); the group ends at its closing brace. */
 static uint8_t *
@@ -69,9 +57,9 @@ objdata_bytes(const char *p, const char *end, size_t cap, size_t *outlen)
             while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'))
                 p++;
             continue;
-        } else if (hexv(c) >= 0) {
+        } else if (wp_hexval(c) >= 0) {
             if (hi < 0) {
-                hi = hexv(c);
+                hi = wp_hexval(c);
             } else {
                 if (n == outcap) {
                     uint8_t *nb = realloc(out, outcap * 2);
@@ -80,7 +68,7 @@ objdata_bytes(const char *p, const char *end, size_t cap, size_t *outlen)
                     out = nb;
                     outcap *= 2;
                 }
-                out[n++] = (uint8_t)(hi * 16 + hexv(c));
+                out[n++] = (uint8_t)(hi * 16 + wp_hexval(c));
                 hi = -1;
             }
         }
@@ -121,16 +109,9 @@ ole1_object(wp_scan *s, const uint8_t *d, size_t n, const wp_content_info *info)
         wp_ole_package(s, d + off, nl, info);
         return;
     }
-    if ((uint64_t)info->depth + 1 > wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH))
-        return;
     char *name = wp_arena_printf(s->a, "%s.bin", cls[0] ? cls : "object");
-    char *w = name ? wp_arena_printf(s->a, "%s/%s", info->where,
-                                     wp_arena_sanitize(s->a, name, strlen(name), 80))
-                   : NULL;
-    if (w == NULL)
-        return;
-    wp_content_info ci = {.name = name, .where = w, .depth = info->depth + 1};
-    wp_content_analyze(s, d + off, nl, &ci);
+    if (name != NULL)
+        wp_content_child(s, info, name, d + off, nl);
 }
 
 void

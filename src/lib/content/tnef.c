@@ -21,23 +21,13 @@ static void
 emit(wp_scan *s, const wp_content_info *info, const char *title, const uint8_t *d, size_t n,
      unsigned idx)
 {
-    if ((uint64_t)info->depth + 1 > wp_limit(s->lim, WP_LIMIT_ARCHIVE_DEPTH)) {
-        wp_scan_limit(s, WP_LIMIT_ARCHIVE_DEPTH, info->where, "TNEF nested too deep");
-        return;
-    }
     if (++s->archive_members > wp_limit(s->lim, WP_LIMIT_ARCHIVE_MEMBERS)) {
         wp_scan_limit(s, WP_LIMIT_ARCHIVE_MEMBERS, info->where, "too many TNEF attachments");
         return;
     }
     const char *name = title != NULL ? title : wp_arena_printf(s->a, "attachment%u", idx);
-    if (name == NULL)
-        return;
-    char *where = wp_arena_printf(s->a, "%s/%s", info->where,
-                                  wp_arena_sanitize(s->a, name, strlen(name), 200));
-    if (where == NULL)
-        return;
-    wp_content_info ci = {.name = name, .where = where, .depth = info->depth + 1};
-    wp_content_analyze(s, d, n, &ci);
+    if (name != NULL)
+        wp_content_child(s, info, name, d, n);
 }
 
 void

@@ -121,11 +121,3 @@ wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out)
     digest(data, len, md_sha1, EVP_sha1(), out->sha1);
     digest(data, len, md_sha256, EVP_sha256(), out->sha256);
 }
-
-uint64_t
-wp_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
