@@ -154,7 +154,8 @@ fz_check_str(const char *field, size_t idx, const char *v)
                 "watchpost-fuzz: INVARIANT report string %s[%zu] is not printable UTF-8 "
                 "(byte 0x%02x at offset %ld): ",
                 field, idx, (unsigned)(unsigned char)v[bad], bad);
-        for (const unsigned char *q = (const unsigned char *)v; *q && q - (const unsigned char *)v < 300; q++)
+        for (const unsigned char *q = (const unsigned char *)v;
+             *q && q - (const unsigned char *)v < 300; q++)
             fprintf(stderr, *q >= 0x20 && *q < 0x7F ? "%c" : "\\x%02x", *q);
         fputc('\n', stderr);
         abort();
@@ -182,9 +183,8 @@ fz_check_report(const wp_report *r, const wp_limits *lim)
     /* parts: the walker stops at max_mime_parts */
     fz_check_bound("parts", r->n_parts, wp_limit(lim, WP_LIMIT_MIME_PARTS));
     fz_check_str("source", 0, r->source);
-    const char *hdr[] = {r->from,    r->sender,     r->reply_to,   r->return_path,
-                         r->to,      r->cc,         r->subject,    r->message_id,
-                         r->date,    r->in_reply_to, r->x_mailer};
+    const char *hdr[] = {r->from,    r->sender,     r->reply_to, r->return_path, r->to,      r->cc,
+                         r->subject, r->message_id, r->date,     r->in_reply_to, r->x_mailer};
     for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; i++)
         fz_check_str("header", i, hdr[i]);
     for (size_t i = 0; i < r->n_received; i++)

@@ -4,8 +4,8 @@
  * finding, object hashes and true types; plus content analyzers fed with in-memory samples.
  */
 #include <dirent.h>
-#include <pthread.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +13,9 @@
 
 #include "wpt.h"
 
-static const char EICAR[] =
-    "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-#define EICAR_SHA256 "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
-#define EICAR_MD5 "44d88612fea8a8f36de82e1278abb02f"
+static const char EICAR[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+#define EICAR_SHA256          "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+#define EICAR_MD5             "44d88612fea8a8f36de82e1278abb02f"
 #define FAKE_PE_SHA256_PREFIX "3368abfe0966"
 
 typedef struct expect {
@@ -248,7 +247,8 @@ test_spaces_name(void **state)
 {
     (void)state;
     static const char *const w = "2/scan.pdf                                        .js";
-    static const expect req[] = {{"ATTACH_SPACES_NAME", w}, {"ATTACH_DANGEROUS_EXT", w}, {NULL, NULL}};
+    static const expect req[] = {
+        {"ATTACH_SPACES_NAME", w}, {"ATTACH_DANGEROUS_EXT", w}, {NULL, NULL}};
     static const char *const ok[] = {"ATTACH_SCRIPT", "ATTACH_DOUBLE_EXT", NULL};
     wp_report *r = check_fixture("spaces_name.eml", req, ok);
     assert_str_contains(wpt_find(r, "ATTACH_SPACES_NAME", w)->evidence, "40 spaces");
@@ -320,12 +320,10 @@ static void
 test_js_pdf(void **state)
 {
     (void)state;
-    static const expect req[] = {{"PDF_JAVASCRIPT", "2/statement.pdf"},
-                                 {"PDF_AUTO_ACTION", "2/statement.pdf"},
-                                 {"PDF_LAUNCH", "2/statement.pdf"},
-                                 {"PDF_URI", "2/statement.pdf"},
-                                 {"PDF_NAME_OBFUSCATION", "2/statement.pdf"},
-                                 {NULL, NULL}};
+    static const expect req[] = {
+        {"PDF_JAVASCRIPT", "2/statement.pdf"},       {"PDF_AUTO_ACTION", "2/statement.pdf"},
+        {"PDF_LAUNCH", "2/statement.pdf"},           {"PDF_URI", "2/statement.pdf"},
+        {"PDF_NAME_OBFUSCATION", "2/statement.pdf"}, {NULL, NULL}};
     wp_report *r = check_fixture("js_pdf.eml", req, NULL);
     /* /OpenAction /JS and the #61-escaped /JavaScript both count */
     unsigned njs = 0;
@@ -567,12 +565,12 @@ test_all_fixtures_covered(void **state)
 {
     (void)state;
     static const char *const known[] = {
-        "eicar_nested.eml", "encrypted_zip.eml", "rlo_name.eml",      "double_ext.eml",
-        "spaces_name.eml",  "macro_docx.eml",    "template_docx.eml", "dde_docx.eml",
-        "macro_doc.eml",    "js_pdf.eml",        "lying_type.eml",    "broken_mime.eml",
-        "missing_boundary.eml", "uuencode.eml",  "rfc822_nested.eml", "tnef.eml",
-        "rtf_object.eml",   "html_links.eml",    "clean.eml",         "zipbomb.eml",
-        "not_mail.bin",     "latin1_body.eml",   "ole_package.eml",   NULL};
+        "eicar_nested.eml",     "encrypted_zip.eml", "rlo_name.eml",      "double_ext.eml",
+        "spaces_name.eml",      "macro_docx.eml",    "template_docx.eml", "dde_docx.eml",
+        "macro_doc.eml",        "js_pdf.eml",        "lying_type.eml",    "broken_mime.eml",
+        "missing_boundary.eml", "uuencode.eml",      "rfc822_nested.eml", "tnef.eml",
+        "rtf_object.eml",       "html_links.eml",    "clean.eml",         "zipbomb.eml",
+        "not_mail.bin",         "latin1_body.eml",   "ole_package.eml",   NULL};
     DIR *d = opendir(WP_FIXTURES);
     assert_non_null(d);
     struct dirent *de;
@@ -599,26 +597,12 @@ test_all_fixtures_covered(void **state)
 
 /* ---- in-memory samples ---- */
 
-/* a 512-byte PE header like the fixtures' one: MZ, e_lfanew 0x80, "PE\0\0", i386, EXE */
-static void
-fake_pe(unsigned char pe[512])
-{
-    memset(pe, 0, 512);
-    pe[0] = 'M';
-    pe[1] = 'Z';
-    pe[0x3C] = 0x80;
-    memcpy(pe + 0x80, "PE\0\0", 4);
-    pe[0x84] = 0x4C;
-    pe[0x85] = 0x01;
-    pe[0x96] = 0x02; /* characteristics: executable image */
-}
-
 static void
 test_zip_member_names_checked(void **state)
 {
     (void)state;
     unsigned char pe[512];
-    fake_pe(pe);
+    wpt_fake_pe(pe);
     wpt_member m[] = {{"invoice.pdf.exe", pe, sizeof pe}, {"readme.txt", "hello world\n", 12}};
     size_t zlen = 0;
     unsigned char *zip = wpt_zip(m, 2, false, &zlen);
@@ -671,7 +655,7 @@ test_gzip_single_member(void **state)
 {
     (void)state;
     unsigned char pe[512];
-    fake_pe(pe);
+    wpt_fake_pe(pe);
     /* gzip container via zlib (windowBits 16+15) */
     unsigned char gz[2048];
     z_stream z = {0};
@@ -757,9 +741,9 @@ test_engine_bad_rules(void **state)
 /* ---- one engine, several threads ---- */
 
 #define N_THREADS 4
-#define N_ROUNDS 3
-static const char *const thread_files[] = {"eicar_nested.eml", "rlo_name.eml", "js_pdf.eml",
-                                           "tnef.eml", "html_links.eml", "macro_doc.eml"};
+#define N_ROUNDS  3
+static const char *const thread_files[] = {"eicar_nested.eml", "rlo_name.eml",   "js_pdf.eml",
+                                           "tnef.eml",         "html_links.eml", "macro_doc.eml"};
 #define N_TFILES (sizeof thread_files / sizeof thread_files[0])
 
 typedef struct summary {

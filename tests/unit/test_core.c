@@ -88,7 +88,8 @@ test_limits_set_clamps(void **state)
     assert_int_equal(wp_limits_set(&l, WP_LIMIT_MIME_DEPTH, 1000000), WP_OK);
     assert_int_equal(wp_limit(&l, WP_LIMIT_MIME_DEPTH), 256);
     assert_int_equal(wp_limits_set(&l, WP_LIMIT_MESSAGE_BYTES, UINT64_MAX), WP_OK);
-    assert_int_equal(wp_limit(&l, WP_LIMIT_MESSAGE_BYTES), wp_limit_ceiling(WP_LIMIT_MESSAGE_BYTES));
+    assert_int_equal(wp_limit(&l, WP_LIMIT_MESSAGE_BYTES),
+                     wp_limit_ceiling(WP_LIMIT_MESSAGE_BYTES));
     /* tighten */
     assert_int_equal(wp_limits_set(&l, WP_LIMIT_URLS, 1), WP_OK);
     assert_int_equal(wp_limit(&l, WP_LIMIT_URLS), 1);
@@ -125,12 +126,13 @@ test_limits_by_name_suffixes(void **state)
     /* a suffix past the ceiling clamps */
     assert_int_equal(wp_limits_set_by_name(&l, "max_message_bytes", "2G", err, sizeof err), WP_OK);
     assert_int_equal(wp_limit(&l, WP_LIMIT_MESSAGE_BYTES), 1 * GiB);
-    assert_int_equal(wp_limits_set_by_name(&l, "max_mime_parts", "99999999", err, sizeof err), WP_OK);
+    assert_int_equal(wp_limits_set_by_name(&l, "max_mime_parts", "99999999", err, sizeof err),
+                     WP_OK);
     assert_int_equal(wp_limit(&l, WP_LIMIT_MIME_PARTS), wp_limit_ceiling(WP_LIMIT_MIME_PARTS));
     /* multiplication overflow saturates, then clamps */
-    assert_int_equal(wp_limits_set_by_name(&l, "max_archive_bytes", "18446744073709551615G", err,
-                                           sizeof err),
-                     WP_OK);
+    assert_int_equal(
+        wp_limits_set_by_name(&l, "max_archive_bytes", "18446744073709551615G", err, sizeof err),
+        WP_OK);
     assert_int_equal(wp_limit(&l, WP_LIMIT_ARCHIVE_TOTAL_BYTES), 4 * GiB);
 }
 
@@ -352,13 +354,38 @@ test_arena_sanitize(void **state)
     const char *rlo = "invoice\xE2\x80\xAEtxt.exe";
     assert_string_equal(wp_arena_sanitize(a, rlo, strlen(rlo), 100), "invoice[U+202E]txt.exe");
     /* other bidi / invisible format characters */
-    assert_string_equal(wp_arena_sanitize(a, "a\xE2\x81\xA6" "b", 5, 100), "a[U+2066]b");
-    assert_string_equal(wp_arena_sanitize(a, "a\xE2\x80\x8B" "b", 5, 100), "a[U+200B]b");
-    assert_string_equal(wp_arena_sanitize(a, "a\xEF\xBB\xBF" "b", 5, 100), "a[U+FEFF]b");
-    assert_string_equal(wp_arena_sanitize(a, "a\xC2\xAD" "b", 4, 100), "a[U+00AD]b");
-    assert_string_equal(wp_arena_sanitize(a, "a\xD8\x9C" "b", 4, 100), "a[U+061C]b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xE2\x81\xA6"
+                                          "b",
+                                          5, 100),
+                        "a[U+2066]b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xE2\x80\x8B"
+                                          "b",
+                                          5, 100),
+                        "a[U+200B]b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xEF\xBB\xBF"
+                                          "b",
+                                          5, 100),
+                        "a[U+FEFF]b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xC2\xAD"
+                                          "b",
+                                          4, 100),
+                        "a[U+00AD]b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xD8\x9C"
+                                          "b",
+                                          4, 100),
+                        "a[U+061C]b");
     /* invalid UTF-8 becomes U+FFFD, one per bad byte */
-    assert_string_equal(wp_arena_sanitize(a, "a\xFF" "b", 3, 100), "a\xEF\xBF\xBD" "b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xFF"
+                                          "b",
+                                          3, 100),
+                        "a\xEF\xBF\xBD"
+                        "b");
     assert_string_equal(wp_arena_sanitize(a, "\xC3", 1, 100), "\xEF\xBF\xBD"); /* truncated seq */
     assert_string_equal(wp_arena_sanitize(a, "\xC0\xAF", 2, 100),
                         "\xEF\xBF\xBD\xEF\xBF\xBD"); /* overlong '/' */
@@ -367,9 +394,21 @@ test_arena_sanitize(void **state)
     assert_string_equal(wp_arena_sanitize(a, "\xF4\x90\x80\x80", 4, 100),
                         "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); /* > U+10FFFF */
     /* control characters */
-    assert_string_equal(wp_arena_sanitize(a, "a\x01" "b\x1B[31m", 8, 100), "a[U+0001]b[U+001B][31m");
-    assert_string_equal(wp_arena_sanitize(a, "a\x7F" "b", 3, 100), "a[U+007F]b");
-    assert_string_equal(wp_arena_sanitize(a, "a\xC2\x85" "b", 4, 100), "a[U+0085]b"); /* C1 NEL */
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\x01"
+                                          "b\x1B[31m",
+                                          8, 100),
+                        "a[U+0001]b[U+001B][31m");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\x7F"
+                                          "b",
+                                          3, 100),
+                        "a[U+007F]b");
+    assert_string_equal(wp_arena_sanitize(a,
+                                          "a\xC2\x85"
+                                          "b",
+                                          4, 100),
+                        "a[U+0085]b"); /* C1 NEL */
     assert_string_equal(wp_arena_sanitize(a, "a\tb\nc\rd", 7, 100), "a b c d");
     /* embedded NUL is data, not a terminator */
     assert_string_equal(wp_arena_sanitize(a, "a\0b", 3, 100), "a[U+0000]b");
@@ -418,7 +457,7 @@ static void
 test_strerror(void **state)
 {
     (void)state;
-    const wp_status all[] = {WP_OK,     WP_ENOMEM,   WP_ELIMIT,    WP_EPARSE,  WP_EIO,
+    const wp_status all[] = {WP_OK,     WP_ENOMEM,   WP_ELIMIT,    WP_EPARSE,   WP_EIO,
                              WP_EINVAL, WP_ETIMEOUT, WP_ENOTFOUND, WP_EINTERNAL};
     size_t n = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n; i++) {
@@ -487,12 +526,18 @@ test_catalogue_known_codes(void **state)
         wp_category cat;
         int weight;
     } known[] = {
-        {"ATTACH_RLO_NAME", WP_CAT_MALWARE, 8},   {"ATTACH_EXECUTABLE", WP_CAT_MALWARE, 8},
-        {"ATTACH_DANGEROUS_EXT", WP_CAT_MALWARE, 5}, {"ARCHIVE_ENCRYPTED", WP_CAT_MALWARE, 4},
-        {"OFFICE_MACRO", WP_CAT_MALWARE, 6},      {"OFFICE_DDE", WP_CAT_MALWARE, 7},
-        {"PDF_URI", WP_CAT_PHISHING, 0},          {"PDF_LAUNCH", WP_CAT_MALWARE, 7},
-        {"YARA_MATCH", WP_CAT_MALWARE, 5},        {"MSG_NOT_MAIL", WP_CAT_ANOMALY, 1},
-        {"MIME_ENCRYPTED", WP_CAT_POLICY, 0},     {"LIMIT_ARCHIVE_RATIO", WP_CAT_ANOMALY, 4},
+        {"ATTACH_RLO_NAME", WP_CAT_MALWARE, 8},
+        {"ATTACH_EXECUTABLE", WP_CAT_MALWARE, 8},
+        {"ATTACH_DANGEROUS_EXT", WP_CAT_MALWARE, 5},
+        {"ARCHIVE_ENCRYPTED", WP_CAT_MALWARE, 4},
+        {"OFFICE_MACRO", WP_CAT_MALWARE, 6},
+        {"OFFICE_DDE", WP_CAT_MALWARE, 7},
+        {"PDF_URI", WP_CAT_PHISHING, 0},
+        {"PDF_LAUNCH", WP_CAT_MALWARE, 7},
+        {"YARA_MATCH", WP_CAT_MALWARE, 5},
+        {"MSG_NOT_MAIL", WP_CAT_ANOMALY, 1},
+        {"MIME_ENCRYPTED", WP_CAT_POLICY, 0},
+        {"LIMIT_ARCHIVE_RATIO", WP_CAT_ANOMALY, 4},
         {"HDR_MISSING_DATE", WP_CAT_ANOMALY, 0},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
@@ -504,9 +549,10 @@ test_catalogue_known_codes(void **state)
     }
     /* every limit has its LIMIT_* code */
     static const char *const limit_codes[] = {
-        "LIMIT_MESSAGE_SIZE",  "LIMIT_HEADER_SIZE",    "LIMIT_HEADER_COUNT",   "LIMIT_MIME_PARTS",
-        "LIMIT_MIME_DEPTH",    "LIMIT_PART_SIZE",      "LIMIT_URLS",           "LIMIT_ARCHIVE_DEPTH",
-        "LIMIT_ARCHIVE_MEMBERS", "LIMIT_ARCHIVE_BYTES", "LIMIT_ARCHIVE_RATIO", "LIMIT_YARA_TIMEOUT",
+        "LIMIT_MESSAGE_SIZE",  "LIMIT_HEADER_SIZE",   "LIMIT_HEADER_COUNT",
+        "LIMIT_MIME_PARTS",    "LIMIT_MIME_DEPTH",    "LIMIT_PART_SIZE",
+        "LIMIT_URLS",          "LIMIT_ARCHIVE_DEPTH", "LIMIT_ARCHIVE_MEMBERS",
+        "LIMIT_ARCHIVE_BYTES", "LIMIT_ARCHIVE_RATIO", "LIMIT_YARA_TIMEOUT",
         "LIMIT_FINDINGS",      "LIMIT_MEMORY"};
     assert_int_equal(sizeof limit_codes / sizeof limit_codes[0], WP_LIMIT__COUNT);
     for (size_t i = 0; i < WP_LIMIT__COUNT; i++) {

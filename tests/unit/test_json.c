@@ -162,10 +162,10 @@ static void
 test_json_fixtures(void **state)
 {
     (void)state;
-    static const char *const files[] = {"eicar_nested.eml", "html_links.eml",  "rlo_name.eml",
-                                        "js_pdf.eml",       "not_mail.bin",    "broken_mime.eml",
-                                        "tnef.eml",         "encrypted_zip.eml", "clean.eml",
-                                        "rfc822_nested.eml", "latin1_body.eml", NULL};
+    static const char *const files[] = {"eicar_nested.eml",  "html_links.eml",    "rlo_name.eml",
+                                        "js_pdf.eml",        "not_mail.bin",      "broken_mime.eml",
+                                        "tnef.eml",          "encrypted_zip.eml", "clean.eml",
+                                        "rfc822_nested.eml", "latin1_body.eml",   NULL};
     for (size_t i = 0; files[i] != NULL; i++) {
         wp_report *r = wpt_scan_fixture(wpt_shared(), files[i]);
         assert_int_equal(wp_report_set_source(r, files[i]), WP_OK);
@@ -259,25 +259,26 @@ test_json_hostile(void **state)
     /* raw control characters, invalid UTF-8, quotes and backslashes in headers and names */
     const char *pe_b64 = "TVoAAA==\n";
     wpt_buf b = {0};
-    wpt_buf_printf(&b,
-                   "From: \"Evil\\\" \x01Name\" <evil@x.example>\n"
-                   "To: b@y.example\n"
-                   "Subject: ctl\x01\x02\x1b[2J \"quoted\" back\\slash \xff\xfe\xc3 bad \xe2\x80\xae rlo\n"
-                   "Subject: =?UTF-8?B?4oCuZXhlLnBkZgEC?=\n"
-                   "Date: Mon, 01 Jan 2024 12:00:00 +0000\n"
-                   "Message-ID: <hostile@x>\n"
-                   "MIME-Version: 1.0\n"
-                   "Content-Type: multipart/mixed; boundary=\"H\"\n\n"
-                   "--H\nContent-Type: text/html; charset=utf-8\n\n"
-                   "<a href=\"http://x.example/\x01\x7f\xff\">t\x02xt \xe2\x80\xae</a>&#1;&#x202E;&#0;\n"
-                   "--H\nContent-Type: application/octet-stream; name=\"a\x01\xff\\\"b.exe\"\n"
-                   "Content-Disposition: attachment; filename=\"a\x01\xff\\\"b.exe\"\n"
-                   "Content-Transfer-Encoding: base64\n\n%s"
-                   "--H\nContent-Type: application/octet-stream\n"
-                   "Content-Disposition: attachment; filename*=UTF-8''evil%%01%%FF%%E2%%80%%AEfdp.exe\n"
-                   "Content-Transfer-Encoding: base64\n\n%s"
-                   "--H--\n",
-                   pe_b64, pe_b64);
+    wpt_buf_printf(
+        &b,
+        "From: \"Evil\\\" \x01Name\" <evil@x.example>\n"
+        "To: b@y.example\n"
+        "Subject: ctl\x01\x02\x1b[2J \"quoted\" back\\slash \xff\xfe\xc3 bad \xe2\x80\xae rlo\n"
+        "Subject: =?UTF-8?B?4oCuZXhlLnBkZgEC?=\n"
+        "Date: Mon, 01 Jan 2024 12:00:00 +0000\n"
+        "Message-ID: <hostile@x>\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"H\"\n\n"
+        "--H\nContent-Type: text/html; charset=utf-8\n\n"
+        "<a href=\"http://x.example/\x01\x7f\xff\">t\x02xt \xe2\x80\xae</a>&#1;&#x202E;&#0;\n"
+        "--H\nContent-Type: application/octet-stream; name=\"a\x01\xff\\\"b.exe\"\n"
+        "Content-Disposition: attachment; filename=\"a\x01\xff\\\"b.exe\"\n"
+        "Content-Transfer-Encoding: base64\n\n%s"
+        "--H\nContent-Type: application/octet-stream\n"
+        "Content-Disposition: attachment; filename*=UTF-8''evil%%01%%FF%%E2%%80%%AEfdp.exe\n"
+        "Content-Transfer-Encoding: base64\n\n%s"
+        "--H--\n",
+        pe_b64, pe_b64);
     wp_report *r = wpt_scan(wpt_shared(), b.p, b.n);
     wpt_buf_free(&b);
     assert_true(r->parsed);

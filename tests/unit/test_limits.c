@@ -23,19 +23,6 @@ fill_random(unsigned char *d, size_t n, uint32_t seed)
     }
 }
 
-static void
-fake_pe(unsigned char pe[512])
-{
-    memset(pe, 0, 512);
-    pe[0] = 'M';
-    pe[1] = 'Z';
-    pe[0x3C] = 0x80;
-    memcpy(pe + 0x80, "PE\0\0", 4);
-    pe[0x84] = 0x4C;
-    pe[0x85] = 0x01;
-    pe[0x96] = 0x02;
-}
-
 /* Scan msg with one limit set, and with defaults; returns the limited report. */
 static wp_report *
 scan_limited(const char *name, const char *value, const void *msg, size_t len, wp_report **control)
@@ -294,7 +281,7 @@ static unsigned char *
 nested_zip(int levels, size_t *outlen)
 {
     unsigned char pe[512];
-    fake_pe(pe);
+    wpt_fake_pe(pe);
     wpt_member m = {"deep.exe", pe, sizeof pe};
     size_t len = 0;
     unsigned char *cur = wpt_zip(&m, 1, false, &len);
@@ -361,7 +348,7 @@ test_limit_findings(void **state)
 {
     (void)state;
     unsigned char pe[512];
-    fake_pe(pe);
+    wpt_fake_pe(pe);
     wpt_member m[10];
     char names[10][16];
     for (int i = 0; i < 10; i++) {

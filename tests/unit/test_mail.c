@@ -15,8 +15,7 @@ scan_str(const char *msg)
     return wpt_scan_str(wpt_shared(), msg);
 }
 
-static char *
-msg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *msg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *
 msg_printf(const char *fmt, ...)
 {
@@ -28,11 +27,11 @@ msg_printf(const char *fmt, ...)
     return p;
 }
 
-#define STD_HDRS                                                                               \
-    "From: Alice Sender <alice@sender.example>\n"                                             \
-    "To: Bob Receiver <bob@receiver.example>\n"                                               \
-    "Date: Mon, 01 Jan 2024 12:00:00 +0000\n"                                                 \
-    "Message-ID: <mail-test@watchpost.test>\n"                                                \
+#define STD_HDRS                                  \
+    "From: Alice Sender <alice@sender.example>\n" \
+    "To: Bob Receiver <bob@receiver.example>\n"   \
+    "Date: Mon, 01 Jan 2024 12:00:00 +0000\n"     \
+    "Message-ID: <mail-test@watchpost.test>\n"    \
     "MIME-Version: 1.0\n"
 
 /* ---- headers ---- */
@@ -44,8 +43,8 @@ test_headers_rfc2047(void **state)
     wp_report *r = wpt_scan_fixture(wpt_shared(), "html_links.eml");
     assert_string_equal(r->subject, "R\xC3\xA9sum\xC3\xA9 de votre compte");
     /* display name 山田太郎 decoded from =?UTF-8?B?...?= */
-    assert_string_equal(r->from,
-                        "\xE5\xB1\xB1\xE7\x94\xB0\xE5\xA4\xAA\xE9\x83\x8E <support@bank-notice.example>");
+    assert_string_equal(
+        r->from, "\xE5\xB1\xB1\xE7\x94\xB0\xE5\xA4\xAA\xE9\x83\x8E <support@bank-notice.example>");
     assert_string_equal(r->to, "Bob Receiver <bob@receiver.example>");
     assert_string_equal(r->message_id, "<fixture-html-links@watchpost.test>");
     assert_string_equal(r->date, "Mon, 01 Jan 2024 12:00:00 +0000");
@@ -60,7 +59,8 @@ test_headers_of_interest(void **state)
     const char *msg =
         "Return-Path: <bounce@relay.example>\n"
         "Received: from mx3.example by mx.receiver.example; Mon, 01 Jan 2024 12:00:03 +0000\n"
-        "Received: from mx2.example\n  (folded continuation) by mx3.example; Mon, 01 Jan 2024 12:00:02 +0000\n"
+        "Received: from mx2.example\n  (folded continuation) by mx3.example; Mon, 01 Jan 2024 "
+        "12:00:02 +0000\n"
         "Received: from origin.example by mx2.example; Mon, 01 Jan 2024 12:00:01 +0000\n"
         "Authentication-Results: mx.receiver.example; spf=fail smtp.mailfrom=relay.example\n"
         "Authentication-Results: mx.receiver.example; dkim=none\n"
@@ -135,8 +135,9 @@ test_headers_duplicate_from(void **state)
     assert_str_contains(r->from, "alice@sender.example");
     wp_report_free(r);
     /* the same From twice: still a duplicate */
-    r = scan_str("From: alice@sender.example\nFrom: alice@sender.example\n"
-                 "Subject: dup\nDate: Mon, 01 Jan 2024 12:00:00 +0000\nMessage-ID: <dup@x>\n\nbody\n");
+    r = scan_str(
+        "From: alice@sender.example\nFrom: alice@sender.example\n"
+        "Subject: dup\nDate: Mon, 01 Jan 2024 12:00:00 +0000\nMessage-ID: <dup@x>\n\nbody\n");
     if (wpt_find(r, "HDR_DUPLICATE", "header:From") == NULL &&
         wpt_find(r, "HDR_CONFLICTING", "header:From") == NULL) {
         wpt_dump(r);
@@ -174,7 +175,8 @@ test_huge_single_header(void **state)
         big[i] = (char)('A' + i % 23);
     wpt_buf_add(&b, big, n);
     free(big);
-    wpt_buf_printf(&b, "\nTo: b@y.example\n\nbody with a link https://after-huge-header.example/ok\n");
+    wpt_buf_printf(&b,
+                   "\nTo: b@y.example\n\nbody with a link https://after-huge-header.example/ok\n");
     wp_report *r = wpt_scan(wpt_shared(), b.p, b.n);
     assert_true(r->parsed);
     assert_finding(r, "LIMIT_HEADER_SIZE", NULL);
@@ -229,7 +231,8 @@ bug_header_raw_value_truncated(void **state)
     assert_non_null(r->subject);
     assert_str_contains(r->subject, "Urgent wire transfer today");
     wp_report_free(r);
-    r = scan_str("From: a@x.example\nSubject: Caf\xE9 cr\xE8me br\xFBl\xE9" "e for you\n"
+    r = scan_str("From: a@x.example\nSubject: Caf\xE9 cr\xE8me br\xFBl\xE9"
+                 "e for you\n"
                  "Date: Mon, 01 Jan 2024 12:00:00 +0000\nMessage-ID: <h@x>\n\nbody\n");
     assert_non_null(r->subject);
     assert_str_contains(r->subject, "e for you");
@@ -374,28 +377,29 @@ test_html_links_and_text(void **state)
 static char *
 html_mail(const char *html)
 {
-    return msg_printf(STD_HDRS "Subject: html\nContent-Type: text/html; charset=utf-8\n\n%s\n", html);
+    return msg_printf(STD_HDRS "Subject: html\nContent-Type: text/html; charset=utf-8\n\n%s\n",
+                      html);
 }
 
 static void
 test_html_edge_cases(void **state)
 {
     (void)state;
-    char *m = html_mail(
-        "<html><body>"
-        "<a href='https://www.bank.example@evil.example/login'>Your bank</a> "
-        "<A HREF=\"HTTPS://UPPER.EXAMPLE/Path\">upper</A> "
-        "<a href=\"https://amp.example/?a=1&amp;b=2\">amp</a> "
-        "<a href=\"javascript:alert(1)\">js</a> "
-        "<a href=\"mailto:someone@example.org\">mail</a> "
-        "<a href=\"http://[2001:db8::1]:8080/x\">v6</a> "
-        "<a href=\"https://nested.example/\"><b>bold</b> <i>text</i></a> "
-        "<meta http-equiv=\"refresh\" content=\"0; url='https://refresh.example/go'\">"
-        "<iframe src=\"https://frame.example/f\"></iframe>"
-        "<!-- <a href=\"https://comment.example/\">hidden</a> -->"
-        "<p>plain hxxp://defanged.example/x and www.bare.example.</p>"
-        "<noscript>NOSCRIPT_TEXT</noscript><title>TITLE_TEXT</title>"
-        "</body></html>");
+    char *m =
+        html_mail("<html><body>"
+                  "<a href='https://www.bank.example@evil.example/login'>Your bank</a> "
+                  "<A HREF=\"HTTPS://UPPER.EXAMPLE/Path\">upper</A> "
+                  "<a href=\"https://amp.example/?a=1&amp;b=2\">amp</a> "
+                  "<a href=\"javascript:alert(1)\">js</a> "
+                  "<a href=\"mailto:someone@example.org\">mail</a> "
+                  "<a href=\"http://[2001:db8::1]:8080/x\">v6</a> "
+                  "<a href=\"https://nested.example/\"><b>bold</b> <i>text</i></a> "
+                  "<meta http-equiv=\"refresh\" content=\"0; url='https://refresh.example/go'\">"
+                  "<iframe src=\"https://frame.example/f\"></iframe>"
+                  "<!-- <a href=\"https://comment.example/\">hidden</a> -->"
+                  "<p>plain hxxp://defanged.example/x and www.bare.example.</p>"
+                  "<noscript>NOSCRIPT_TEXT</noscript><title>TITLE_TEXT</title>"
+                  "</body></html>");
     wp_report *r = scan_str(m);
     free(m);
     const wp_url *u = wpt_url(r, "https://www.bank.example@evil.example/login", "href");
@@ -437,9 +441,9 @@ test_text_urls(void **state)
     (void)state;
     wpt_buf b = {0};
     wpt_buf_printf(&b, STD_HDRS "Subject: text urls\nContent-Type: text/plain\n\n"
-                   "Visit https://a.example/path?q=1, or (see http://b.example/x). "
-                   "Also ftp://files.example/pub and <https://angle.example/in>.\n"
-                   "Not a URL: mailto is not extracted, nor example.com alone.\n");
+                                "Visit https://a.example/path?q=1, or (see http://b.example/x). "
+                                "Also ftp://files.example/pub and <https://angle.example/in>.\n"
+                                "Not a URL: mailto is not extracted, nor example.com alone.\n");
     for (int i = 0; i < 300; i++)
         wpt_buf_printf(&b, "again https://repeat.example/same\n");
     wp_report *r = wpt_scan(wpt_shared(), b.p, b.n);
@@ -470,11 +474,14 @@ test_encoded_bodies(void **state)
     /* base64 text part and quoted-printable HTML part are decoded before analysis */
     const char *text = "Decoded body with https://b64.example/link inside.\n";
     char *b64 = wpt_base64(text, strlen(text));
-    char *m = msg_printf(STD_HDRS "Subject: enc\nContent-Type: multipart/alternative; boundary=\"E\"\n\n"
-                         "--E\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n%s"
-                         "--E\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
-                         "<a href=3D\"https://qp.example/=\nlink\">qp link</a>\n--E--\n",
-                         b64);
+    char *m = msg_printf(
+        STD_HDRS
+        "Subject: enc\nContent-Type: multipart/alternative; boundary=\"E\"\n\n"
+        "--E\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n%s"
+        "--E\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: "
+        "quoted-printable\n\n"
+        "<a href=3D\"https://qp.example/=\nlink\">qp link</a>\n--E--\n",
+        b64);
     free(b64);
     wp_report *r = scan_str(m);
     free(m);
@@ -559,27 +566,35 @@ test_mime_anomalies(void **state)
     assert_str_contains(r->text_excerpt, "first");
     wp_report_free(r);
     /* unknown transfer encoding */
-    r = scan_str(STD_HDRS "Subject: b\nContent-Type: text/plain\nContent-Transfer-Encoding: x-weird\n\nhello\n");
+    r = scan_str(
+        STD_HDRS
+        "Subject: b\nContent-Type: text/plain\nContent-Transfer-Encoding: x-weird\n\nhello\n");
     assert_finding(r, "MIME_BAD_ENCODING", "1");
     wp_report_free(r);
     /* multipart/encrypted and S/MIME cannot be inspected */
-    r = scan_str(STD_HDRS "Subject: c\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"P\"\n\n"
-                          "--P\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
-                          "--P\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n--P--\n");
+    r = scan_str(
+        STD_HDRS
+        "Subject: c\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
+        "boundary=\"P\"\n\n"
+        "--P\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+        "--P\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n--P--\n");
     assert_finding(r, "MIME_ENCRYPTED", "0");
     wp_report_free(r);
-    r = scan_str(STD_HDRS "Subject: d\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\n"
+    r = scan_str(STD_HDRS "Subject: d\nContent-Type: application/pkcs7-mime; "
+                          "smime-type=enveloped-data; name=smime.p7m\n"
                           "Content-Transfer-Encoding: base64\n\nMIIB\n");
     assert_finding(r, "MIME_ENCRYPTED", "1");
     wp_report_free(r);
     /* message/partial */
-    r = scan_str(STD_HDRS "Subject: e\nContent-Type: message/partial; id=\"x@y\"; number=1; total=2\n\nFrom: z@z\n\npiece\n");
+    r = scan_str(STD_HDRS "Subject: e\nContent-Type: message/partial; id=\"x@y\"; number=1; "
+                          "total=2\n\nFrom: z@z\n\npiece\n");
     assert_finding(r, "MIME_PARTIAL", NULL);
     wp_report_free(r);
     /* filename and name that disagree: both are checked */
-    r = scan_str(STD_HDRS "Subject: f\nContent-Type: multipart/mixed; boundary=\"N\"\n\n"
-                          "--N\nContent-Type: application/octet-stream; name=\"update.exe\"\n"
-                          "Content-Disposition: attachment; filename=\"report.pdf\"\n\nhello\n--N--\n");
+    r = scan_str(STD_HDRS
+                 "Subject: f\nContent-Type: multipart/mixed; boundary=\"N\"\n\n"
+                 "--N\nContent-Type: application/octet-stream; name=\"update.exe\"\n"
+                 "Content-Disposition: attachment; filename=\"report.pdf\"\n\nhello\n--N--\n");
     assert_finding(r, "MIME_NAME_MISMATCH", "1");
     assert_finding(r, "ATTACH_DANGEROUS_EXT", NULL);
     wp_report_free(r);
@@ -602,7 +617,8 @@ test_not_mail_and_empty(void **state)
     assert_string_equal(r->subject, "only headers");
     wp_report_free(r);
     /* mbox "From " line first: the envelope line is tolerated */
-    r = scan_str("From alice@x.example Mon Jan  1 12:00:00 2024\nFrom: a@x.example\nSubject: mbox\n\nbody\n");
+    r = scan_str("From alice@x.example Mon Jan  1 12:00:00 2024\nFrom: a@x.example\nSubject: "
+                 "mbox\n\nbody\n");
     assert_true(r->parsed);
     assert_string_equal(r->subject, "mbox");
     wp_report_free(r);

@@ -181,7 +181,8 @@ wpt_dump(const wp_report *r)
     for (size_t i = 0; i < r->n_objects && i < 50; i++)
         fprintf(stderr, "  object  %s kind=%s true=%s size=%llu%s\n", nz(r->objects[i].where),
                 nz(r->objects[i].kind), nz(r->objects[i].true_type),
-                (unsigned long long)r->objects[i].size, r->objects[i].truncated ? " truncated" : "");
+                (unsigned long long)r->objects[i].size,
+                r->objects[i].truncated ? " truncated" : "");
     for (size_t i = 0; i < r->n_parts && i < 50; i++)
         fprintf(stderr, "  part    %s parent=%s %s\n", nz(r->parts[i].id), nz(r->parts[i].parent),
                 nz(r->parts[i].content_type));
@@ -249,8 +250,8 @@ wpt_base64(const void *data, size_t n)
             v |= (unsigned)d[i + 1] << 8;
         if (i + 2 < n)
             v |= d[i + 2];
-        char q[4] = {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63],
-                     i + 1 < n ? tbl[(v >> 6) & 63] : '=', i + 2 < n ? tbl[v & 63] : '='};
+        char q[4] = {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], i + 1 < n ? tbl[(v >> 6) & 63] : '=',
+                     i + 2 < n ? tbl[v & 63] : '='};
         wpt_buf_add(&b, q, 4);
         col += 4;
         if (col >= 76) {
@@ -291,8 +292,7 @@ wpt_zip(const wpt_member *m, size_t n, bool store, size_t *outlen)
         archive_entry_set_mtime(e, 1704110400, 0);
         if (archive_write_header(a, e) != ARCHIVE_OK)
             fail_msg("archive_write_header: %s", archive_error_string(a));
-        if (m[i].len > 0 &&
-            archive_write_data(a, m[i].data, m[i].len) != (la_ssize_t)m[i].len)
+        if (m[i].len > 0 && archive_write_data(a, m[i].data, m[i].len) != (la_ssize_t)m[i].len)
             fail_msg("archive_write_data: %s", archive_error_string(a));
         archive_entry_free(e);
     }
@@ -367,8 +367,8 @@ wpt_shared(void)
 }
 
 int
-wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests,
-         size_t n_tests, const struct CMUnitTest *bugs, size_t n_bugs, CMFixtureFunction setup,
+wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests, size_t n_tests,
+         const struct CMUnitTest *bugs, size_t n_bugs, CMFixtureFunction setup,
          CMFixtureFunction teardown)
 {
     if (argc >= 3 && strcmp(argv[1], "--bug") == 0) {
@@ -392,4 +392,17 @@ wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *test
         return 2;
     }
     return _cmocka_run_group_tests(group, tests, n_tests, setup, teardown);
+}
+
+void
+wpt_fake_pe(unsigned char pe[512])
+{
+    memset(pe, 0, 512);
+    pe[0] = 'M';
+    pe[1] = 'Z';
+    pe[0x3C] = 0x80;
+    memcpy(pe + 0x80, "PE\0\0", 4);
+    pe[0x84] = 0x4C; /* i386 */
+    pe[0x85] = 0x01;
+    pe[0x96] = 0x02; /* characteristics: executable image */
 }

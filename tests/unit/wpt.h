@@ -9,11 +9,13 @@
 #ifndef WPT_H
 #define WPT_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
+/* cmocka.h needs the four headers above first: its own block keeps include sorting away */
 #include <cmocka.h>
 
 #include "watchpost/watchpost.h"
@@ -59,43 +61,43 @@ const wp_part *wpt_part(const wp_report *r, const char *id);
 const wp_url *wpt_url(const wp_report *r, const char *url, const char *source);
 void wpt_dump(const wp_report *r); /* findings, objects, parts, urls to stderr */
 
-#define assert_finding(r, code, where)                                                     \
-    do {                                                                                   \
-        if (wpt_find((r), (code), (where)) == NULL) {                                      \
-            wpt_dump(r);                                                                   \
-            fail_msg("expected finding %s at %s", (code), (where) ? (where) : "(any)");   \
-        }                                                                                  \
+#define assert_finding(r, code, where)                                                  \
+    do {                                                                                \
+        if (wpt_find((r), (code), (where)) == NULL) {                                   \
+            wpt_dump(r);                                                                \
+            fail_msg("expected finding %s at %s", (code), (where) ? (where) : "(any)"); \
+        }                                                                               \
     } while (0)
 
-#define assert_no_finding(r, code, where)                                                  \
-    do {                                                                                   \
-        if (wpt_find((r), (code), (where)) != NULL) {                                      \
-            wpt_dump(r);                                                                   \
+#define assert_no_finding(r, code, where)                                                 \
+    do {                                                                                  \
+        if (wpt_find((r), (code), (where)) != NULL) {                                     \
+            wpt_dump(r);                                                                  \
             fail_msg("unexpected finding %s at %s", (code), (where) ? (where) : "(any)"); \
-        }                                                                                  \
+        }                                                                                 \
     } while (0)
 
-#define assert_str_prefix(s, prefix)                                                       \
-    do {                                                                                   \
-        const char *s_ = (s);                                                              \
-        assert_non_null(s_);                                                               \
-        if (strncmp(s_, (prefix), strlen(prefix)) != 0)                                    \
-            fail_msg("'%s' does not start with '%s'", s_, (prefix));                      \
+#define assert_str_prefix(s, prefix)                                 \
+    do {                                                             \
+        const char *s_ = (s);                                        \
+        assert_non_null(s_);                                         \
+        if (strncmp(s_, (prefix), strlen(prefix)) != 0)              \
+            fail_msg("'%s' does not start with '%s'", s_, (prefix)); \
     } while (0)
 
-#define assert_str_contains(s, needle)                                                     \
-    do {                                                                                   \
-        const char *s_ = (s);                                                              \
-        assert_non_null(s_);                                                               \
-        if (strstr(s_, (needle)) == NULL)                                                  \
-            fail_msg("'%s' does not contain '%s'", s_, (needle));                         \
+#define assert_str_contains(s, needle)                            \
+    do {                                                          \
+        const char *s_ = (s);                                     \
+        assert_non_null(s_);                                      \
+        if (strstr(s_, (needle)) == NULL)                         \
+            fail_msg("'%s' does not contain '%s'", s_, (needle)); \
     } while (0)
 
-#define assert_str_not_contains(s, needle)                                                 \
-    do {                                                                                   \
-        const char *s_ = (s);                                                              \
-        if (s_ != NULL && strstr(s_, (needle)) != NULL)                                    \
-            fail_msg("'%s' contains '%s'", s_, (needle));                                 \
+#define assert_str_not_contains(s, needle)                \
+    do {                                                  \
+        const char *s_ = (s);                             \
+        if (s_ != NULL && strstr(s_, (needle)) != NULL)   \
+            fail_msg("'%s' contains '%s'", s_, (needle)); \
     } while (0)
 
 /* ---- growable byte buffer ---- */
@@ -123,6 +125,9 @@ typedef struct wpt_member {
 /* A zip in memory; store=true writes members uncompressed. malloc'd. */
 unsigned char *wpt_zip(const wpt_member *m, size_t n, bool store, size_t *outlen);
 
+/* A 512-byte PE header like the fixtures' one: MZ, e_lfanew 0x80, "PE\0\0", i386, EXE. */
+void wpt_fake_pe(unsigned char pe[512]);
+
 /* ---- message builders ---- */
 
 /* Headers of an ordinary message (From, To, Subject, Date, Message-ID, MIME-Version). */
@@ -136,10 +141,10 @@ char *wpt_mail_attachment(const char *filename, const char *ctype, const void *d
 /* argv: no argument runs `tests`; "--bug NAME" runs the one test of `bugs` called NAME
  * (ctest registers each as its own test, labelled library-bug). */
 int wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests,
-             size_t n_tests, const struct CMUnitTest *bugs, size_t n_bugs,
-             CMFixtureFunction setup, CMFixtureFunction teardown);
-#define WPT_MAIN(group, tests, bugs, setup, teardown)                                          \
-    wpt_main(argc, argv, group, tests, sizeof(tests) / sizeof((tests)[0]), bugs,              \
+             size_t n_tests, const struct CMUnitTest *bugs, size_t n_bugs, CMFixtureFunction setup,
+             CMFixtureFunction teardown);
+#define WPT_MAIN(group, tests, bugs, setup, teardown)                            \
+    wpt_main(argc, argv, group, tests, sizeof(tests) / sizeof((tests)[0]), bugs, \
              sizeof(bugs) / sizeof((bugs)[0]), setup, teardown)
 
 /* A shared engine with the default rules for the group (setup/teardown). */
