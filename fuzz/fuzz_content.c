@@ -18,6 +18,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wp_scan s;
     if (!fz_scan_begin(&s, sc, size))
         return 0;
+    /* a password "announced in the text", so encrypted members go down the decryption path */
+    s.passwords[0] = "infected";
+    s.n_passwords = 1;
+    s.want_passwords = true;
     wp_content_info ci = {.name = "a.bin",
                           .declared_type = "application/octet-stream",
                           .where = "2/a.bin",
