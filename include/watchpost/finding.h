@@ -29,9 +29,12 @@ typedef enum wp_category {
 typedef struct wp_finding {
     const char *code; /* stable identifier, e.g. "ATTACH_RLO_NAME" */
     wp_category category;
-    int weight;           /* default from the catalogue; YARA rules may set their own */
+    int weight;           /* from the configuration (default: the catalogue); YARA rules may
+                             set their own */
     const char *evidence; /* one sentence, UTF-8, hostile text escaped */
     const char *where;    /* location in the message */
+    int contribution;     /* what it added to the score: a code counts once per message, at
+                             its highest weight; repeats contribute 0 */
 } wp_finding;
 
 /* One row of the catalogue of codes this build knows. */

@@ -17,7 +17,7 @@
 #include "finding.h"
 #include "status.h"
 
-#define WP_REPORT_SCHEMA_VERSION "1.0"
+#define WP_REPORT_SCHEMA_VERSION "1.1"
 
 typedef struct wp_hashes {
     char md5[33];
@@ -65,6 +65,38 @@ typedef struct wp_url {
     const char *where;  /* part id or object path */
 } wp_url;
 
+/* The judgement of a message (docs/VERDICTS.md). */
+typedef enum wp_verdict_class {
+    WP_VERDICT_CLEAN,
+    WP_VERDICT_SPAM,
+    WP_VERDICT_PHISHING,
+    WP_VERDICT_MALWARE,
+    WP_VERDICT_TARGETED, /* malicious and aimed at us */
+    WP_VERDICT__COUNT
+} wp_verdict_class;
+
+typedef enum wp_action {
+    WP_ACTION_DELIVER,
+    WP_ACTION_TAG, /* deliver with X-Watchpost-* headers / subject tag */
+    WP_ACTION_QUARANTINE,
+    WP_ACTION_REJECT,
+    WP_ACTION__COUNT
+} wp_action;
+
+typedef struct wp_verdict {
+    wp_verdict_class cls;
+    int score;    /* sum of the findings' contributions */
+    int severity; /* 0-5, the scale of docs/SEVERITY.md */
+    wp_action action;
+    int category_score[WP_CAT__COUNT];
+    const char **reasons; /* a few sentences: why this class, why this severity */
+    size_t n_reasons;
+} wp_verdict;
+
+WP_API const char *wp_verdict_name(wp_verdict_class c);
+WP_API const char *wp_action_name(wp_action a);
+WP_API const char *wp_severity_name(int level);
+
 typedef struct wp_report {
     const char *schema_version;
     const char *source; /* set by the front end: file path, "mbox:path#n", "-" */
@@ -100,6 +132,8 @@ typedef struct wp_report {
     uint64_t text_bytes;      /* visible text gathered from text and HTML bodies */
     const char *text_excerpt; /* first few hundred characters of that text */
     double scan_ms;           /* wall time of the scan */
+
+    wp_verdict verdict;
 } wp_report;
 
 WP_API void wp_report_free(wp_report *r);

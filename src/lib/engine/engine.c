@@ -195,6 +195,11 @@ wp_engine_new(const wp_engine_config *cfg, wp_engine **out, char *err, size_t er
             e->rule_count++;
         }
     }
+    wp_status mst = wp_modules_open(e, cfg, err, errlen);
+    if (mst != WP_OK) {
+        wp_engine_free(e);
+        return mst;
+    }
     *out = e;
     return WP_OK;
 }
@@ -204,6 +209,7 @@ wp_engine_free(wp_engine *e)
 {
     if (e == NULL)
         return;
+    wp_modules_close(e);
     if (e->rules != NULL)
         yr_rules_destroy(e->rules);
     free(e->magic_file);
@@ -275,6 +281,13 @@ wp_scanner_free(wp_scanner *s)
 wp_status
 wp_scan_message(wp_scanner *sc, const uint8_t *data, size_t len, wp_report **out)
 {
+    return wp_scan_message_env(sc, data, len, NULL, out);
+}
+
+wp_status
+wp_scan_message_env(wp_scanner *sc, const uint8_t *data, size_t len, const wp_envelope *env,
+                    wp_report **out)
+{
     struct timespec ts0;
     clock_gettime(CLOCK_MONOTONIC, &ts0);
     wp_arena *a = wp_arena_new((size_t)wp_limit(&sc->eng->limits, WP_LIMIT_MEMORY_BYTES));
@@ -289,13 +302,23 @@ wp_scan_message(wp_scanner *sc, const uint8_t *data, size_t len, wp_report **out
     wp_report *r = &rp->pub;
     r->schema_version = WP_REPORT_SCHEMA_VERSION;
     r->size = len;
-    wp_scan s = {.sc = sc, .eng = sc->eng, .lim = &sc->eng->limits, .a = a, .r = r};
+    if (data == NULL)
+        data = (const uint8_t *)"";
+    wp_scan s = {.sc = sc,
+                 .eng = sc->eng,
+                 .lim = &sc->eng->limits,
+                 .a = a,
+                 .r = r,
+                 .raw = data,
+                 .raw_len = len,
+                 .env = env};
     /* room for findings up front, so LIMIT_MEMORY can still be recorded when the budget is
      * spent (it needs no allocation then: static strings, a reserved slot) */
     wp_arena_grow(a, (void **)&r->findings, &s.cap_findings, 16, sizeof(wp_finding));
     sc->cur = &s;
-    wp_mail_walk(&s, ((struct scanner_priv *)sc)->mail, data ? data : (const uint8_t *)"", len);
+    wp_mail_walk(&s, ((struct scanner_priv *)sc)->mail, data, len);
     sc->cur = NULL;
+    wp_modules_analyze(&s);
     const wp_finding_def *d = wp_finding_lookup("LIMIT_MEMORY");
     bool recorded = false;
     for (size_t i = 0; i < r->n_findings; i++)
@@ -307,10 +330,11 @@ wp_scan_message(wp_scanner *sc, const uint8_t *data, size_t len, wp_report **out
         r->findings[slot] = (wp_finding){d->code, d->category, d->weight,
                                          "per-message memory budget (max_memory_bytes) "
                                          "exhausted; the analysis is incomplete",
-                                         "message"};
+                                         "message", 0};
     }
     if (s.text != NULL)
         r->text_excerpt = s.text;
+    wp_modules_score(&s);
     rp->yara = s.yara;
     rp->n_yara = s.n_yara;
     struct timespec ts1;

@@ -61,7 +61,7 @@ add_finding(wp_scan *s, const char *code, int weight, const char *where, const c
             *f = (wp_finding){ld->code, ld->category, ld->weight,
                               wp_arena_printf(s->a, "more than %llu findings; the rest dropped",
                                               (unsigned long long)max),
-                              "message"};
+                              "message", 0};
         }
         return;
     }
@@ -69,7 +69,7 @@ add_finding(wp_scan *s, const char *code, int weight, const char *where, const c
                        sizeof(wp_finding)))
         return;
     r->findings[r->n_findings++] =
-        (wp_finding){def->code, def->category, weight, ev, wp_arena_strdup(s->a, where)};
+        (wp_finding){def->code, def->category, weight, ev, wp_arena_strdup(s->a, where), 0};
     if (r->findings[r->n_findings - 1].where == NULL)
         r->findings[r->n_findings - 1].where = "message";
 }
@@ -80,7 +80,7 @@ wp_scan_finding(wp_scan *s, const char *code, const char *where, const char *fmt
     const wp_finding_def *def = wp_finding_lookup(code);
     va_list ap;
     va_start(ap, fmt);
-    add_finding(s, code, def ? def->weight : 0, where, fmt, ap);
+    add_finding(s, code, wp_scan_weight(s, def), where, fmt, ap);
     va_end(ap);
 }
 
@@ -103,7 +103,7 @@ wp_scan_limit(wp_scan *s, wp_limit_id id, const char *where, const char *fmt, ..
     va_list ap;
     va_start(ap, fmt);
     const wp_finding_def *def = wp_finding_lookup(limit_codes[id]);
-    add_finding(s, limit_codes[id], def ? def->weight : 0, where, fmt, ap);
+    add_finding(s, limit_codes[id], wp_scan_weight(s, def), where, fmt, ap);
     va_end(ap);
     return false;
 }
@@ -206,10 +206,33 @@ wp_scan_note_passwords(wp_scan *s, const char *txt, size_t len)
     }
 }
 
+static void
+add_body_text(wp_scan *s, const char *txt, size_t len)
+{
+    if (len == 0 || s->body_truncated)
+        return;
+    size_t need = s->body_len + len + 2;
+    if (need > WP_BODY_TEXT_MAX + 2) {
+        s->body_truncated = true;
+        len = WP_BODY_TEXT_MAX - s->body_len;
+        while (len > 0 && ((unsigned char)txt[len] & 0xC0) == 0x80)
+            len--; /* do not cut a UTF-8 sequence */
+        need = s->body_len + len + 2;
+    }
+    if (!wp_arena_grow(s->a, (void **)&s->body, &s->body_cap, need, 1))
+        return;
+    if (s->body_len > 0)
+        s->body[s->body_len++] = '\n';
+    memcpy(s->body + s->body_len, txt, len);
+    s->body_len += len;
+    s->body[s->body_len] = '\0';
+}
+
 void
 wp_scan_add_text(wp_scan *s, const char *txt, size_t len)
 {
     s->r->text_bytes += len;
+    add_body_text(s, txt, len);
     if (s->want_passwords && s->n_passwords < 8 && len > 0)
         wp_scan_note_passwords(s, txt, len);
     if (s->text_len >= WP_TEXT_EXCERPT)

@@ -16,6 +16,7 @@
 #include <yara.h>
 
 #include "core/arena.h"
+#include "module.h"
 #include "watchpost/engine.h"
 #include "watchpost/report.h"
 
@@ -26,6 +27,11 @@ struct wp_engine {
     char *magic_file;
     wp_log_fn log;
     void *log_ctx;
+    void *mod_state[WP_MOD__COUNT]; /* each analyzer module's state; NULL: module skipped */
+};
+
+struct wp_settings {
+    void *mod[WP_MOD__COUNT]; /* each module's settings; NULL: nothing configured */
 };
 
 struct wp_scanner {
@@ -67,7 +73,36 @@ typedef struct wp_scan {
     bool want_passwords; /* the message carries a file a password might open */
     char *text;          /* visible text excerpt buffer */
     size_t text_len;
+    /* For the analyzers: the raw message, what the MTA said, and the visible text of every
+     * body part (text and HTML, decoded to UTF-8, parts separated by "\n"), capped at
+     * WP_BODY_TEXT_MAX bytes. */
+    const uint8_t *raw;
+    size_t raw_len;
+    const wp_envelope *env; /* NULL when scanning a stored file */
+    char *body;
+    size_t body_len, body_cap;
+    bool body_truncated;
 } wp_scan;
+
+#define WP_BODY_TEXT_MAX (256u * 1024u)
+
+/* modules.c: open every module's state at engine creation, close them, run them on a scan. */
+wp_status wp_modules_open(wp_engine *e, const wp_engine_config *cfg, char *err, size_t errlen);
+void wp_modules_close(wp_engine *e);
+void wp_modules_analyze(wp_scan *s);
+/* The verdict module: score the findings into the report's verdict (last of all). */
+void wp_modules_score(wp_scan *s);
+
+/* The weight of a finding code under this engine's configuration ("weight.CODE"), or the
+ * catalogue default (verdict/score.c). def may be NULL (then 0). */
+int wp_scan_weight(const wp_scan *s, const wp_finding_def *def);
+
+/* The state of module id in this scan's engine (NULL when the module is skipped). */
+static inline void *
+wp_scan_module(const wp_scan *s, int id)
+{
+    return s->eng->mod_state[id];
+}
 
 /* Findings: category and weight from the catalogue; a code missing from it is a bug. */
 void wp_scan_finding(wp_scan *s, const char *code, const char *where, const char *fmt, ...)

@@ -4,8 +4,8 @@
  * a new code is added here and nowhere else.
  *
  * Weights are on one additive scale: 0 informational, 1-3 suspicious alone, 4-6 strong,
- * 7+ malicious on its own. The verdict stage (a later issue) reads them from configuration
- * with these as defaults.
+ * 7+ malicious on its own. The verdict module reads them from configuration ("weight.CODE")
+ * with these as defaults. Each analyzer module keeps its rows in its own codes.inc.
  */
 #include <string.h>
 
@@ -15,6 +15,9 @@
 #define M   WP_CAT_MALWARE
 #define P   WP_CAT_PHISHING
 #define POL WP_CAT_POLICY
+#define S   WP_CAT_SPAM
+#define I   WP_CAT_IMPERSONATION
+#define D   WP_CAT_DLP
 
 static const wp_finding_def catalogue[] = {
     /* message and header structure */
@@ -96,6 +99,14 @@ static const wp_finding_def catalogue[] = {
     {"LIMIT_YARA_TIMEOUT", A, 2, "YARA scan of an object exceeded yara_timeout_ms"},
     {"LIMIT_FINDINGS", A, 1, "more findings than max_findings; the rest dropped"},
     {"LIMIT_MEMORY", A, 3, "per-message memory budget (max_memory_bytes) exhausted"},
+    /* the analyzer modules' codes, one file each */
+#include "auth/codes.inc"
+#include "intel/codes.inc"
+#include "rules/codes.inc"
+#include "bayes/codes.inc"
+#include "analyze/codes.inc"
+#include "wave/codes.inc"
+#include "verdict/codes.inc"
 };
 
 static const char *const category_names[WP_CAT__COUNT] = {
