@@ -25,6 +25,7 @@ typedef struct cli_config {
     size_t n_rule_paths;
     bool default_rules;
     int jobs;
+    wp_engine_config engine; /* only its settings (analyzers, weights, thresholds) are used */
 } cli_config;
 
 void cli_config_init(cli_config *c);
@@ -34,6 +35,10 @@ bool cli_config_load(cli_config *c, const char *path);
 bool cli_config_add_rules(cli_config *c, const char *path);
 /* "name=value" from --limit */
 bool cli_config_limit(cli_config *c, const char *spec);
+/* "key=value" from --set: any configuration-file key */
+bool cli_config_set(cli_config *c, const char *spec);
+/* A wp_engine_config carrying this configuration's limits and settings (borrowed). */
+void cli_engine_config(const cli_config *c, wp_engine_config *ec);
 /* The default rules directory, or NULL when none is installed. */
 const char *cli_default_rules_dir(void);
 

@@ -34,6 +34,12 @@ scan_usage(FILE *out)
         "is\n"
         "    analysed as far as it goes; its malformations are findings.\n"
         "\n"
+        "    The analyzers (sender authentication, impersonation, URLs, indicators, content\n"
+        "    rules, the learned classifier, spam waves) add their findings; the findings are\n"
+        "    scored into a verdict (clean, spam, phishing, malware, targeted), a severity 0-5\n"
+        "    and an action (deliver, tag, quarantine, reject), each with the reasons that\n"
+        "    decided it (docs/VERDICTS.md, docs/SEVERITY.md).\n"
+        "\n"
         "OPTIONS\n"
         "    --json              one JSON object per message (schema: docs/SCHEMA.md)\n"
         "    --rules PATH        extra YARA rules: a file or a directory of *.yar/*.yara;\n"
@@ -43,15 +49,17 @@ scan_usage(FILE *out)
         "    --limit NAME=VALUE  set one limit, e.g. --limit max_part_bytes=8M (repeatable);\n"
         "                        'watchpost scan --limits' lists them\n"
         "    --limits            print every limit with its value and ceiling, then exit\n"
+        "    --set KEY=VALUE     any configuration-file setting, e.g. --set threshold.spam=8,\n"
+        "                        --set intel.file=iocs.csv (repeatable; after -c)\n"
         "    -j, --jobs N        worker threads (default: one per CPU)\n"
         "    --progress          force the progress line (default: on when stderr is a\n"
         "                        terminal and stdout is not)\n"
-        "    -q, --quiet         print nothing for messages without findings (summary mode)\n"
+        "    -q, --quiet         print nothing for messages judged clean (summary mode)\n"
         "    -h, --help          this text\n"
         "\n"
         "EXIT STATUS\n"
-        "    0  every message scanned; no finding of weight 1 or more\n"
-        "    1  at least one message has a finding of weight 1 or more\n"
+        "    0  every message scanned and judged clean\n"
+        "    1  at least one message judged spam, phishing, malware or targeted\n"
         "    2  at least one input could not be read (other inputs were still scanned)\n"
         "    3  usage, configuration or rule compilation error; nothing scanned\n"
         "\n"
@@ -160,12 +168,9 @@ input_error(void *ctx, const char *source, const char *what)
 }
 
 static bool
-has_weighty_finding(const wp_report *r)
+judged_bad(const wp_report *r)
 {
-    for (size_t i = 0; i < r->n_findings; i++)
-        if (r->findings[i].weight >= 1)
-            return true;
-    return false;
+    return r->verdict.cls != WP_VERDICT_CLEAN;
 }
 
 static void
@@ -178,7 +183,7 @@ scan_one(shared *sh, wp_scanner *sc, input_msg *m)
     } else {
         wp_report_set_source(r, m->source);
         char *json = NULL;
-        bool weighty = has_weighty_finding(r);
+        bool weighty = judged_bad(r);
         if (sh->json && wp_report_to_json(r, &json) != WP_OK)
             json = NULL;
         pthread_mutex_lock(&sh->out_mu);
@@ -199,7 +204,7 @@ scan_one(shared *sh, wp_scanner *sc, input_msg *m)
         if (sh->progress && secs_since(&sh->last_progress) > 0.25) {
             fflush(stdout);
             double el = secs_since(&sh->t0);
-            fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu with findings",
+            fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu not clean",
                     sh->scanned, (double)sh->bytes / 1e6, el > 0 ? (double)sh->scanned / el : 0.0,
                     sh->with_findings);
             clock_gettime(CLOCK_MONOTONIC, &sh->last_progress);
@@ -262,7 +267,7 @@ cmd_scan(int argc, char **argv)
 static int
 scan_main(int argc, char **argv, cli_config *cfgp)
 {
-    enum { O_JSON = 256, O_RULES, O_NODEF, O_LIMIT, O_LIMITS, O_PROGRESS };
+    enum { O_JSON = 256, O_RULES, O_NODEF, O_LIMIT, O_LIMITS, O_PROGRESS, O_SET };
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},
         {"rules", required_argument, NULL, O_RULES},
@@ -270,6 +275,7 @@ scan_main(int argc, char **argv, cli_config *cfgp)
         {"config", required_argument, NULL, 'c'},
         {"limit", required_argument, NULL, O_LIMIT},
         {"limits", no_argument, NULL, O_LIMITS},
+        {"set", required_argument, NULL, O_SET},
         {"jobs", required_argument, NULL, 'j'},
         {"progress", no_argument, NULL, O_PROGRESS},
         {"quiet", no_argument, NULL, 'q'},
@@ -311,6 +317,10 @@ scan_main(int argc, char **argv, cli_config *cfgp)
             break;
         case O_LIMITS:
             show_limits = true;
+            break;
+        case O_SET:
+            if (!cli_config_set(&cfg, optarg))
+                return WP_EXIT_USAGE;
             break;
         case 'j': {
             char *end;
@@ -366,8 +376,7 @@ scan_main(int argc, char **argv, cli_config *cfgp)
         paths[np++] = cfg.rule_paths[i];
 
     wp_engine_config ec;
-    wp_engine_config_init(&ec);
-    ec.limits = cfg.limits;
+    cli_engine_config(&cfg, &ec);
     ec.rule_paths = paths;
     ec.n_rule_paths = np;
     ec.log = log_to_stderr;
@@ -375,7 +384,7 @@ scan_main(int argc, char **argv, cli_config *cfgp)
     char err[512];
     wp_status st = wp_engine_new(&ec, &eng, err, sizeof err);
     if (st != WP_OK) {
-        fprintf(stderr, "watchpost: rules: %s\n", err[0] ? err : wp_strerror(st));
+        fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(st));
         free(paths);
         return WP_EXIT_USAGE;
     }

@@ -24,6 +24,53 @@ cli_config_init(cli_config *c)
     wp_limits_init(&c->limits);
     c->default_rules = true;
     c->jobs = 0; /* 0: one per online CPU */
+    wp_engine_config_init(&c->engine);
+}
+
+void
+cli_engine_config(const cli_config *c, wp_engine_config *ec)
+{
+    wp_engine_config_init(ec);
+    ec->limits = c->limits;
+    ec->settings = c->engine.settings;
+}
+
+static bool
+is_limit_name(const char *key)
+{
+    for (int i = 0; i < WP_LIMIT__COUNT; i++)
+        if (strcmp(key, wp_limit_name((wp_limit_id)i)) == 0)
+            return true;
+    return false;
+}
+
+/* One "key = value" that is not the command line's own (rules, jobs): a limit, or a setting
+ * of the library's analyzers. err receives the reason on failure. */
+static bool
+set_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    if (is_limit_name(key))
+        return wp_limits_set_by_name(&c->limits, key, val, err, errlen) == WP_OK;
+    return wp_engine_config_set(&c->engine, key, val, err, errlen) == WP_OK;
+}
+
+bool
+cli_config_set(cli_config *c, const char *spec)
+{
+    char key[128];
+    const char *eq = strchr(spec, '=');
+    if (eq == NULL || (size_t)(eq - spec) >= sizeof key) {
+        fprintf(stderr, "watchpost: --set wants KEY=VALUE, got '%s'\n", spec);
+        return false;
+    }
+    memcpy(key, spec, (size_t)(eq - spec));
+    key[eq - spec] = '\0';
+    char err[512];
+    if (!set_key(c, key, eq + 1, err, sizeof err)) {
+        fprintf(stderr, "watchpost: --set %s: %s\n", key, err);
+        return false;
+    }
+    return true;
 }
 
 void
@@ -34,6 +81,7 @@ cli_config_fini(cli_config *c)
     free(c->rule_paths);
     c->rule_paths = NULL;
     c->n_rule_paths = 0;
+    wp_engine_config_fini(&c->engine);
 }
 
 bool
@@ -134,8 +182,8 @@ cli_config_load(cli_config *c, const char *path)
                 c->jobs = (int)v;
             }
         } else {
-            char err[256];
-            if (wp_limits_set_by_name(&c->limits, key, val, err, sizeof err) != WP_OK) {
+            char err[512];
+            if (!set_key(c, key, val, err, sizeof err)) {
                 fprintf(stderr, "%s:%d: %s\n", path, lineno, err);
                 ok = false;
             }

@@ -195,8 +195,28 @@ finding_elem(jw *w, size_t i)
     kstr(w, "code", f->code);
     kstr(w, "category", wp_category_name(f->category));
     kint(w, "weight", f->weight);
+    kint(w, "contribution", f->contribution);
     kstr(w, "evidence", f->evidence);
     kstr(w, "where", f->where);
+}
+
+static void
+write_verdict(jw *w, const wp_verdict *v)
+{
+    key(w, "verdict");
+    open_obj(w, '{');
+    kstr(w, "class", wp_verdict_name(v->cls));
+    kint(w, "score", v->score);
+    kint(w, "severity", v->severity);
+    kstr(w, "severity_name", wp_severity_name(v->severity));
+    kstr(w, "action", wp_action_name(v->action));
+    key(w, "category_scores");
+    open_obj(w, '{');
+    for (int c = 0; c < WP_CAT__COUNT; c++)
+        kint(w, wp_category_name((wp_category)c), v->category_score[c]);
+    close_obj(w, '}');
+    str_array(w, "reasons", v->reasons, v->n_reasons);
+    close_obj(w, '}');
 }
 
 static void
@@ -232,6 +252,7 @@ write_report(jw *w, const wp_report *r)
     ARRAY(w, "yara", ny, yara_elem);
     ARRAY(w, "findings", r->n_findings, finding_elem);
     kint(w, "weight", wp_report_weight(r));
+    write_verdict(w, &r->verdict);
     key(w, "body");
     open_obj(w, '{');
     kint(w, "text_bytes", (long long)r->text_bytes);
