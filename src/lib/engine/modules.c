@@ -1,8 +1,9 @@
 /*
  * modules.c - the table of analyzer modules and the routing of configuration keys to them.
  *
- * Modules are declared weak so that the library links while a module is being written; the
- * table entry of a module that is not linked in is NULL and the engine skips it.
+ * A module whose definition is not in the build (left out with -DWP_EXCLUDE_MODULES, or not
+ * written yet: src/lib/CMakeLists.txt looks for "const wp_module wp_module_<name>") has a
+ * NULL table entry and the engine skips it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +12,54 @@
 #include "module.h"
 #include "scan.h"
 
-#define WP_WEAK __attribute__((weak))
-extern const wp_module wp_module_verdict WP_WEAK;
-extern const wp_module wp_module_auth WP_WEAK;
-extern const wp_module wp_module_intel WP_WEAK;
-extern const wp_module wp_module_rules WP_WEAK;
-extern const wp_module wp_module_bayes WP_WEAK;
-extern const wp_module wp_module_impersonation WP_WEAK;
-extern const wp_module wp_module_urls WP_WEAK;
-extern const wp_module wp_module_wave WP_WEAK;
+extern const wp_module wp_module_verdict, wp_module_auth, wp_module_intel, wp_module_rules,
+    wp_module_bayes, wp_module_impersonation, wp_module_urls, wp_module_wave;
+
+#ifdef WP_NO_MODULE_auth
+#define MOD_AUTH NULL
+#else
+#define MOD_AUTH &wp_module_auth
+#endif
+#ifdef WP_NO_MODULE_intel
+#define MOD_INTEL NULL
+#else
+#define MOD_INTEL &wp_module_intel
+#endif
+#ifdef WP_NO_MODULE_rules
+#define MOD_RULES NULL
+#else
+#define MOD_RULES &wp_module_rules
+#endif
+#ifdef WP_NO_MODULE_bayes
+#define MOD_BAYES NULL
+#else
+#define MOD_BAYES &wp_module_bayes
+#endif
+#ifdef WP_NO_MODULE_wave
+#define MOD_WAVE NULL
+#else
+#define MOD_WAVE &wp_module_wave
+#endif
+#ifdef WP_NO_MODULE_impersonation
+#define MOD_IMPERSONATION NULL
+#else
+#define MOD_IMPERSONATION &wp_module_impersonation
+#endif
+#ifdef WP_NO_MODULE_urls
+#define MOD_URLS NULL
+#else
+#define MOD_URLS &wp_module_urls
+#endif
 
 const wp_module *const wp_modules[WP_MOD__COUNT] = {
     [WP_MOD_VERDICT] = &wp_module_verdict,
-    [WP_MOD_AUTH] = &wp_module_auth,
-    [WP_MOD_INTEL] = &wp_module_intel,
-    [WP_MOD_RULES] = &wp_module_rules,
-    [WP_MOD_BAYES] = &wp_module_bayes,
-    [WP_MOD_IMPERSONATION] = &wp_module_impersonation,
-    [WP_MOD_URLS] = &wp_module_urls,
-    [WP_MOD_WAVE] = &wp_module_wave,
+    [WP_MOD_AUTH] = MOD_AUTH,
+    [WP_MOD_INTEL] = MOD_INTEL,
+    [WP_MOD_RULES] = MOD_RULES,
+    [WP_MOD_BAYES] = MOD_BAYES,
+    [WP_MOD_IMPERSONATION] = MOD_IMPERSONATION,
+    [WP_MOD_URLS] = MOD_URLS,
+    [WP_MOD_WAVE] = MOD_WAVE,
 };
 
 /* Scoring keys have their own prefixes; they all go to the verdict module, whole. */

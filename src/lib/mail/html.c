@@ -210,6 +210,29 @@ add_link(wp_scan *s, text_buf *v, const char *text, size_t tlen, const char *sou
         wp_scan_add_url(s, v->p + a, b - a, text, tlen, source, where);
 }
 
+/* What a script in mail does that mail never needs: send the browser elsewhere, or decode
+ * what it hides. Mail clients do not run scripts, so these matter when the HTML is an
+ * attachment the reader opens in a browser (a credential-harvest page). */
+static void
+script_signs(wp_scan *s, const char *js, size_t n, const char *where)
+{
+    static const char *const redirect[] = {"window.location",   "location.href",
+                                           "location.replace",  "location.assign",
+                                           "document.location", "top.location"};
+    static const char *const decode[] = {"atob(", "unescape(", "fromcharcode",
+                                         "decodeuricomponent(", "eval("};
+    for (size_t i = 0; i < sizeof redirect / sizeof redirect[0]; i++)
+        if (wp_memcasemem(js, n, redirect[i], strlen(redirect[i])) != NULL) {
+            wp_scan_finding(s, "HTML_SCRIPT_REDIRECT", where, "script uses %s", redirect[i]);
+            break;
+        }
+    for (size_t i = 0; i < sizeof decode / sizeof decode[0]; i++)
+        if (wp_memcasemem(js, n, decode[i], strlen(decode[i])) != NULL) {
+            wp_scan_finding(s, "HTML_SCRIPT_DECODE", where, "script calls %s", decode[i]);
+            break;
+        }
+}
+
 void
 wp_html_analyze(wp_scan *s, const char *h, size_t len, const char *where)
 {
@@ -295,6 +318,8 @@ wp_html_analyze(wp_scan *s, const char *h, size_t len, const char *where)
             char closer[16];
             snprintf(closer, sizeof closer, "</%.*s", (int)nlen, name);
             const char *c = wp_memcasemem(p, (size_t)(end - p), closer, strlen(closer));
+            if (tag_is(name, nlen, "script"))
+                script_signs(s, p, (size_t)((c ? c : end) - p), where);
             p = c ? c : end;
             continue;
         }
@@ -313,8 +338,14 @@ wp_html_analyze(wp_scan *s, const char *h, size_t len, const char *where)
             if (get_attr(body, tag_end, "src", &attr))
                 add_link(s, &attr, NULL, 0, "src", where);
         } else if (tag_is(name, nlen, "form")) {
+            wp_scan_finding(s, "HTML_FORM", where, "a <form> the reader can fill in and submit");
             if (get_attr(body, tag_end, "action", &attr))
                 add_link(s, &attr, NULL, 0, "action", where);
+        } else if (tag_is(name, nlen, "input")) {
+            if (get_attr(body, tag_end, "type", &attr) && attr.n == 8 &&
+                strncasecmp(attr.p, "password", 8) == 0)
+                wp_scan_finding(s, "HTML_PASSWORD_FIELD", where,
+                                "an <input type=password> asks for a password");
         } else if (tag_is(name, nlen, "meta")) {
             if (get_attr(body, tag_end, "http-equiv", &attr) && attr.n == 7 &&
                 strncasecmp(attr.p, "refresh", 7) == 0 &&

@@ -42,8 +42,8 @@ typedef struct verdict_settings {
     wp_action action[WP_VERDICT__COUNT];
 } verdict_settings;
 
-static const char *const verdict_names[WP_VERDICT__COUNT] = {"clean", "spam", "phishing",
-                                                             "malware", "targeted"};
+static const char *const verdict_names[WP_VERDICT__COUNT] = {"clean", "spam", "phishing", "malware",
+                                                             "targeted"};
 static const char *const action_names[WP_ACTION__COUNT] = {"deliver", "tag", "quarantine",
                                                            "reject"};
 static const char *const severity_names[6] = {"routine",
@@ -134,8 +134,7 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
         const wp_finding_def *cat = wp_finding_catalogue(&n);
         const wp_finding_def *d = wp_finding_lookup(key + 7);
         if (d == NULL) {
-            snprintf(err, errlen, "unknown finding code '%s' (see `watchpost findings`)",
-                     key + 7);
+            snprintf(err, errlen, "unknown finding code '%s' (see `watchpost findings`)", key + 7);
             return WP_ENOTFOUND;
         }
         if (!parse_int(value, -100, 100, &v->weight[d - cat])) {
@@ -160,8 +159,7 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
         if (strcmp(key, th[i].key) != 0)
             continue;
         if (!parse_int(value, 0, 10000, (int *)((char *)v + th[i].off))) {
-            snprintf(err, errlen, "%s must be an integer from 0 to 10000, not '%s'", key,
-                     value);
+            snprintf(err, errlen, "%s must be an integer from 0 to 10000, not '%s'", key, value);
             return WP_EINVAL;
         }
         return WP_OK;
@@ -228,8 +226,7 @@ wp_scan_weight(const wp_scan *s, const wp_finding_def *def)
     return def->weight;
 }
 
-static void
-add_reason(wp_scan *s, size_t *cap, const char *fmt, ...) WP_PRINTF(3, 4);
+static void add_reason(wp_scan *s, size_t *cap, const char *fmt, ...) WP_PRINTF(3, 4);
 
 static void
 add_reason(wp_scan *s, size_t *cap, const char *fmt, ...)
@@ -330,8 +327,7 @@ verdict_score(wp_scan *s, void *state)
         vd->cls = WP_VERDICT_CLEAN;
     /* 4 */
     bool targeted = false;
-    if ((vd->cls == WP_VERDICT_MALWARE || vd->cls == WP_VERDICT_PHISHING) &&
-        imp >= v->t_targeted)
+    if ((vd->cls == WP_VERDICT_MALWARE || vd->cls == WP_VERDICT_PHISHING) && imp >= v->t_targeted)
         targeted = true;
     if (imp >= v->t_targeted_alone)
         targeted = true;
@@ -339,9 +335,9 @@ verdict_score(wp_scan *s, void *state)
     if (targeted)
         vd->cls = WP_VERDICT_TARGETED;
     /* 5 */
-    vd->severity = vd->cls == WP_VERDICT_TARGETED                                     ? 2
+    vd->severity = vd->cls == WP_VERDICT_TARGETED                                      ? 2
                    : (vd->cls == WP_VERDICT_MALWARE || vd->cls == WP_VERDICT_PHISHING) ? 1
-                                                                                        : 0;
+                                                                                       : 0;
     /* 6 */
     vd->action = v->action[vd->cls];
     if (v->t_reject > 0 && vd->score >= v->t_reject)
@@ -350,29 +346,30 @@ verdict_score(wp_scan *s, void *state)
     unsigned all = (1u << WP_CAT__COUNT) - 1;
     switch (vd->cls) {
     case WP_VERDICT_CLEAN:
-        add_reason(s, &cap, "clean: score %d is below the spam threshold %d", vd->score,
-                   v->t_spam);
+        add_reason(s, &cap, "clean: score %d is below the spam threshold %d", vd->score, v->t_spam);
         break;
     case WP_VERDICT_SPAM:
-        add_reason(s, &cap, "spam: score %d reaches the spam threshold %d; led by %s",
-                   vd->score, v->t_spam, leaders(s, all));
+        add_reason(s, &cap, "spam: score %d reaches the spam threshold %d; led by %s", vd->score,
+                   v->t_spam, leaders(s, all));
         break;
     case WP_VERDICT_MALWARE:
         add_reason(s, &cap, "malware: malware evidence %d reaches threshold %d; led by %s", mal,
                    v->t_malware, leaders(s, 1u << WP_CAT_MALWARE));
         break;
     case WP_VERDICT_PHISHING:
-        add_reason(s, &cap, "phishing: phishing evidence %d, score %d; led by %s", phish,
-                   vd->score, leaders(s, 1u << WP_CAT_PHISHING | 1u << WP_CAT_IMPERSONATION));
+        add_reason(s, &cap, "phishing: phishing evidence %d, score %d; led by %s", phish, vd->score,
+                   leaders(s, 1u << WP_CAT_PHISHING | 1u << WP_CAT_IMPERSONATION));
         break;
     case WP_VERDICT_TARGETED: {
         const wp_finding *f = strongest(r, WP_CAT_IMPERSONATION);
         if (base == WP_VERDICT_MALWARE || base == WP_VERDICT_PHISHING)
-            add_reason(s, &cap, "targeted: %s aimed at us (impersonation evidence %d >= %d); "
-                       "led by %s", wp_verdict_name(base), imp, v->t_targeted,
-                       leaders(s, all));
+            add_reason(s, &cap,
+                       "targeted: %s aimed at us (impersonation evidence %d >= %d); "
+                       "led by %s",
+                       wp_verdict_name(base), imp, v->t_targeted, leaders(s, all));
         else
-            add_reason(s, &cap, "targeted: impersonation of our own people or domains alone "
+            add_reason(s, &cap,
+                       "targeted: impersonation of our own people or domains alone "
                        "(evidence %d >= %d), with no malicious payload needed",
                        imp, v->t_targeted_alone);
         if (f != NULL)
@@ -382,8 +379,8 @@ verdict_score(wp_scan *s, void *state)
     default:
         break;
     }
-    add_reason(s, &cap, "severity %d (%s); action %s", vd->severity,
-               wp_severity_name(vd->severity), wp_action_name(vd->action));
+    add_reason(s, &cap, "severity %d (%s); action %s", vd->severity, wp_severity_name(vd->severity),
+               wp_action_name(vd->action));
 }
 
 static void

@@ -1,0 +1,169 @@
+/*
+ * brands.c - the brand table (see brands.h).
+ *
+ * Chosen from the brands that public phishing trackers (APWG, OpenPhish, PhishTank) report
+ * most, plus the Brazilian banks and services that dominate Portuguese-language phishing, plus
+ * the generic "mailbox administrator" personas that credential phishing uses. Words are
+ * matched on word boundaries so "chase" in "purchase" is not Chase. Ambiguous ordinary words
+ * ("apple", "orange", "target") are only brand names in the form they are used for
+ * impersonation ("Apple ID", "Apple Support").
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "brands.h"
+
+#define W(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const wp_brand brands[] = {
+    {"PayPal", W("paypal"), W("paypal.", "paypal-communication.com", "paypalobjects.com")},
+    {"Microsoft",
+     W("microsoft", "office 365", "office365", "microsoft 365", "outlook team", "onedrive",
+       "sharepoint", "hotmail", "windows live", "msn"),
+     W("microsoft.", "office.com", "office365.com", "outlook.com", "live.com", "hotmail.com",
+       "sharepoint.com", "onedrive.com", "microsoftonline.com", "msn.com", "bing.com", "skype.com",
+       "windows.com", "azure.com", "linkedin.com", "xbox.com")},
+    {"Apple", W("apple id", "apple support", "apple store", "itunes", "icloud", "apple pay"),
+     W("apple.", "icloud.com", "me.com", "mac.com", "itunes.com")},
+    {"Amazon", W("amazon", "prime video"), W("amazon.", "amazonses.com", "aws.com", "a2z.com")},
+    {"Netflix", W("netflix"), W("netflix.", "nflxext.com", "nflxso.net")},
+    {"Google", W("google", "gmail", "google drive", "google docs"),
+     W("google.", "gmail.com", "googlemail.com", "youtube.com", "googleusercontent.com",
+       "googlegroups.com", "blogger.com")},
+    {"Facebook", W("facebook", "instagram", "whatsapp", "meta business"),
+     W("facebook.", "fb.com", "facebookmail.com", "instagram.com", "whatsapp.com", "meta.com")},
+    {"LinkedIn", W("linkedin"), W("linkedin.", "licdn.com")},
+    {"DHL", W("dhl"), W("dhl.", "dpdhl.com", "dhl-news.com")},
+    {"FedEx", W("fedex"), W("fedex.")},
+    {"UPS", W("ups", "united parcel service"), W("ups.")},
+    {"USPS", W("usps", "postal service"), W("usps.")},
+    {"DocuSign", W("docusign"), W("docusign.")},
+    {"Dropbox", W("dropbox"), W("dropbox.", "dropboxmail.com")},
+    {"Adobe", W("adobe", "adobe sign", "acrobat"), W("adobe.", "adobesign.com", "echosign.com")},
+    {"Wells Fargo", W("wells fargo", "wellsfargo"), W("wellsfargo.", "wf.com")},
+    {"Chase", W("chase bank", "jpmorgan chase", "chase online"),
+     W("chase.", "jpmorgan.com", "jpmchase.com")},
+    {"Bank of America", W("bank of america", "bankofamerica"), W("bankofamerica.", "bofa.com")},
+    {"Citibank", W("citibank", "citi bank"), W("citi.", "citibank.", "citigroup.com")},
+    {"American Express", W("american express", "amex"), W("americanexpress.", "aexp.com")},
+    {"Coinbase", W("coinbase"), W("coinbase.")},
+    {"Binance", W("binance"), W("binance.")},
+    {"MetaMask", W("metamask"), W("metamask.")},
+    {"Zoom", W("zoom video", "zoom meeting"), W("zoom.")},
+    {"Steam", W("steam support", "steamcommunity", "steampowered"),
+     W("steampowered.", "steamcommunity.")},
+    {"Norton", W("norton antivirus", "norton 360", "lifelock"), W("norton.", "nortonlifelock.com")},
+    {"McAfee", W("mcafee"), W("mcafee.")},
+    {"Banco do Brasil", W("banco do brasil"), W("bb.com.br")},
+    {"Bradesco", W("bradesco"), W("bradesco.com.br", "bradescoseguros.com.br")},
+    {"Itaú", W("itau", "itaú"), W("itau.com.br", "itau.")},
+    {"Caixa", W("caixa econ", "caixa tem", "caixa federal"), W("caixa.gov.br")},
+    {"Santander", W("santander"), W("santander.")},
+    {"Nubank", W("nubank"), W("nubank.com.br", "nu.com.br")},
+    {"Correios", W("correios"), W("correios.com.br")},
+    {"Receita Federal", W("receita federal"), W("gov.br", "receita.fazenda.gov.br")},
+    {"Mercado Livre", W("mercado livre", "mercadolivre", "mercado pago", "mercadopago"),
+     W("mercadolivre.com.br", "mercadopago.", "mercadolibre.")},
+    {"Serasa", W("serasa"), W("serasa.com.br", "serasaexperian.com.br")},
+    {"Detran", W("detran"), W("gov.br")},
+    {"Magazine Luiza", W("magazine luiza", "magalu"), W("magazineluiza.com.br", "magalu.com")},
+    {"Shopee", W("shopee"), W("shopee.")},
+    {"AliExpress", W("aliexpress"), W("aliexpress.", "alibaba.com")},
+    {"Walmart", W("walmart"), W("walmart.")},
+    {"Costco", W("costco"), W("costco.")},
+    {"eBay", W("ebay"), W("ebay.")},
+    {"Spotify", W("spotify"), W("spotify.")},
+    {"Disney+", W("disney+", "disney plus"), W("disney.", "disneyplus.com")},
+    {"IRS", W("internal revenue service", "irs"), W("irs.gov")},
+    {"HMRC", W("hmrc"), W("gov.uk")},
+    {"WeTransfer", W("wetransfer"), W("wetransfer.com")},
+    {"Webmail",
+     W("webmail", "mail administrator", "mailbox administrator", "email administrator",
+       "e-mail administrator", "helpdesk", "help desk", "it support", "it department",
+       "it service desk", "mail delivery system", "mailer-daemon", "postmaster", "account team",
+       "security team", "mail server"),
+     W("")},
+};
+
+static bool
+word_at(const char *text, size_t i, const char *w)
+{
+    size_t n = strlen(w);
+    if (strncasecmp(text + i, w, n) != 0)
+        return false;
+    if (i > 0 && (isalnum((unsigned char)text[i - 1]) || (unsigned char)text[i - 1] >= 0x80))
+        return false;
+    unsigned char after = (unsigned char)text[i + n];
+    return !(isalnum(after) || after >= 0x80);
+}
+
+const wp_brand *
+wp_brand_in_text(const char *text)
+{
+    if (text == NULL)
+        return NULL;
+    size_t n = strlen(text);
+    if (n > 512)
+        n = 512; /* display names and subjects; nothing longer needs a brand check */
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && isalnum((unsigned char)text[i - 1]))
+            continue;
+        for (size_t b = 0; b < sizeof brands / sizeof brands[0]; b++)
+            for (const char *const *w = brands[b].words; *w != NULL; w++)
+                if (tolower((unsigned char)text[i]) == (*w)[0] && i + strlen(*w) <= n &&
+                    word_at(text, i, *w))
+                    return &brands[b];
+    }
+    return NULL;
+}
+
+bool
+wp_brand_owns(const wp_brand *b, const char *regdom)
+{
+    if (b == NULL || regdom == NULL)
+        return false;
+    for (const char *const *d = b->domains; *d != NULL; d++) {
+        size_t n = strlen(*d);
+        if (n == 0)
+            continue;
+        if ((*d)[n - 1] == '.' ? strncmp(regdom, *d, n) == 0 : strcmp(regdom, *d) == 0)
+            return true;
+        /* gov.br-style owners: any registrable domain under it */
+        size_t r = strlen(regdom);
+        if (r > n && regdom[r - n - 1] == '.' && strcmp(regdom + r - n, *d) == 0)
+            return true;
+    }
+    return false;
+}
+
+const wp_brand *
+wp_brand_in_url(const char *url, const char *regdom)
+{
+    if (url == NULL || regdom == NULL)
+        return NULL;
+    /* host and path, not the query: "?ref=paypal.com" is tracking, not disguise */
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n = strcspn(p, "?#");
+    if (n > 512)
+        n = 512;
+    char buf[513];
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)tolower((unsigned char)p[i]);
+    buf[n] = '\0';
+    for (size_t b = 0; b < sizeof brands / sizeof brands[0]; b++) {
+        if (wp_brand_owns(&brands[b], regdom))
+            continue;
+        for (const char *const *d = brands[b].domains; *d != NULL; d++) {
+            size_t dl = strlen(*d);
+            /* only full owned names with a dot ("paypal.com" not "paypal."): a bare label
+             * in a path is too common ("/amazon-gift-ideas") to mean disguise */
+            if (dl < 6 || (*d)[dl - 1] == '.')
+                continue;
+            const char *hit = strstr(buf, *d);
+            if (hit != NULL && (hit == buf || hit[-1] == '.' || hit[-1] == '/' || hit[-1] == '-'))
+                return &brands[b];
+        }
+    }
+    return NULL;
+}
