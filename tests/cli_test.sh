@@ -128,7 +128,7 @@ cp "$FIX/js_pdf.eml" "$TMP/dir/sub/"
 if run dir 1 "$WP" scan --json "$TMP/dir"; then
     [ "$(lines "$TMP/dir.out")" = 3 ] || fail "dir: expected 3 JSON lines, got $(lines "$TMP/dir.out")"
     json_valid "$TMP/dir.out" || fail "dir: a line is not a JSON object"
-    json_get "$TMP/dir.out" .schema | sort -u | grep -qx "1.0" || fail "dir: schema is not 1.0"
+    json_get "$TMP/dir.out" .schema | sort -u | grep -qx "1.1" || fail "dir: schema is not 1.1"
     json_get "$TMP/dir.out" .source | sort >"$TMP/dir.sources"
     printf '%s\n' "$TMP/dir/clean.eml" "$TMP/dir/rlo_name.eml" "$TMP/dir/sub/js_pdf.eml" | sort >"$TMP/dir.want"
     cmp -s "$TMP/dir.sources" "$TMP/dir.want" || {
@@ -210,8 +210,31 @@ if [ -f "$DOCS" ] && run findings_doc 0 "$WP" findings --markdown; then
     done < "$TMP/findings_doc.out"
 fi
 
+# ---- verdicts: the summary explains, settings change them, bad settings name file:line ----
+if run verdict_summary 1 "$WP" scan -j 1 "$FIX/eicar_nested.eml"; then
+    grep -q 'malware, score' "$TMP/verdict_summary.out" || fail "verdict_summary: no verdict line"
+    grep -q 'malware evidence' "$TMP/verdict_summary.out" || fail "verdict_summary: no reason"
+fi
+if run verdict_json 1 "$WP" scan --json -j 1 "$FIX/eicar_nested.eml"; then
+    json_get "$TMP/verdict_json.out" .verdict.class | grep -qx malware ||
+        fail "verdict_json: class is not malware"
+    json_get "$TMP/verdict_json.out" .verdict.severity | grep -qx 1 ||
+        fail "verdict_json: severity is not 1"
+fi
+run verdict_set 0 "$WP" scan --json -j 1 --set weight.YARA_MATCH=0 --set threshold.malware=100 \
+    --set threshold.spam=100 "$FIX/eicar_nested.eml"
+if run set_bad 3 "$WP" scan --set threshold.spam=lots "$FIX/eicar_nested.eml"; then
+    grep -q 'threshold.spam' "$TMP/set_bad.err" || fail "set_bad: message does not name the key"
+fi
+printf '# site settings\nthreshold.spam = 7\nimpersonation.protected_domain = example.org\nno_such_key = 1\n' \
+    >"$TMP/bad.conf"
+if run conf_bad 3 "$WP" scan -c "$TMP/bad.conf" "$FIX/eicar_nested.eml"; then
+    grep -q 'bad.conf:4: unknown setting' "$TMP/conf_bad.err" || fail "conf_bad: no FILE:LINE"
+fi
+
 # ---- a limit set on the command line reaches the library ----
-if run cli_limit 1 "$WP" scan --json -j 1 --limit max_archive_depth=1 "$FIX/eicar_nested.eml"; then
+# (the depth limit alone is an anomaly of weight 3: the verdict is clean, exit 0)
+if run cli_limit 0 "$WP" scan --json -j 1 --limit max_archive_depth=1 "$FIX/eicar_nested.eml"; then
     grep -q '"LIMIT_ARCHIVE_DEPTH"' "$TMP/cli_limit.out" || fail "cli_limit: LIMIT_ARCHIVE_DEPTH missing"
     grep -q '"YARA_MATCH"' "$TMP/cli_limit.out" && fail "cli_limit: EICAR found despite max_archive_depth=1"
 fi

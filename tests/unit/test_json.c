@@ -1,6 +1,6 @@
 /*
  * test_json.c - wp_report_to_json(): one line of valid JSON (parsed back with jansson, which
- * also rejects invalid UTF-8), schema "1.0", every array present, values equal to the report
+ * also rejects invalid UTF-8), schema "1.1", every array present, values equal to the report
  * they came from, and still valid for hostile input (control characters, invalid UTF-8,
  * quotes, bidi controls in subject, filenames and source).
  */
@@ -69,7 +69,7 @@ assert_jstr_eq(json_t *o, const char *k, const char *want)
 static void
 check_shape(json_t *root, const wp_report *r)
 {
-    assert_jstr_eq(root, "schema", "1.0");
+    assert_jstr_eq(root, "schema", "1.1");
     assert_jstr_eq(root, "source", r->source);
     assert_true(json_is_integer(json_object_get(root, "size")));
     assert_int_equal(json_integer_value(json_object_get(root, "size")), r->size);

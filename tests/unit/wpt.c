@@ -34,6 +34,41 @@ wpt_new(const wp_limits *lim, bool rules)
     return c;
 }
 
+wp_status
+wpt_try_settings(const char *const *kv, char *err, size_t errlen)
+{
+    wp_engine_config cfg;
+    wp_engine_config_init(&cfg);
+    wp_status st = WP_OK;
+    for (size_t i = 0; kv[i] != NULL && st == WP_OK; i += 2)
+        st = wp_engine_config_set(&cfg, kv[i], kv[i + 1], err, errlen);
+    wp_engine *e = NULL;
+    if (st == WP_OK)
+        st = wp_engine_new(&cfg, &e, err, errlen);
+    wp_engine_free(e);
+    wp_engine_config_fini(&cfg);
+    return st;
+}
+
+wpt_ctx *
+wpt_new_settings(const char *const *kv)
+{
+    wp_engine_config cfg;
+    wp_engine_config_init(&cfg);
+    char err[512] = "";
+    for (size_t i = 0; kv[i] != NULL; i += 2)
+        if (wp_engine_config_set(&cfg, kv[i], kv[i + 1], err, sizeof err) != WP_OK)
+            fail_msg("setting %s = %s refused: %s", kv[i], kv[i + 1], err);
+    wpt_ctx *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    wp_status st = wp_engine_new(&cfg, &c->eng, err, sizeof err);
+    wp_engine_config_fini(&cfg);
+    if (st != WP_OK)
+        fail_msg("wp_engine_new: %s (%s)", wp_strerror(st), err);
+    assert_int_equal(wp_scanner_new(c->eng, &c->sc), WP_OK);
+    return c;
+}
+
 void
 wpt_free(wpt_ctx *c)
 {

@@ -37,6 +37,11 @@ typedef struct wpt_ctx {
 /* lim NULL: defaults. rules: load WP_RULES. Fails the test on error. */
 wpt_ctx *wpt_new(const wp_limits *lim, bool rules);
 void wpt_free(wpt_ctx *c);
+/* An engine with configuration settings: kv is { "key", "value", ..., NULL }; no YARA rules.
+ * Fails the test when a setting or the engine is refused. */
+wpt_ctx *wpt_new_settings(const char *const *kv);
+/* The same, returning the status and error instead of failing (for bad-setting tests). */
+wp_status wpt_try_settings(const char *const *kv, char *err, size_t errlen);
 /* One limit changed from the defaults, no rules (fast). */
 wpt_ctx *wpt_new_limit(const char *name, const char *value);
 

@@ -9,6 +9,7 @@
  * impersonation ("Apple ID", "Apple Support").
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "brands.h"
@@ -156,11 +157,16 @@ wp_brand_in_url(const char *url, const char *regdom)
             continue;
         for (const char *const *d = brands[b].domains; *d != NULL; d++) {
             size_t dl = strlen(*d);
-            /* only full owned names with a dot ("paypal.com" not "paypal."): a bare label
-             * in a path is too common ("/amazon-gift-ideas") to mean disguise */
-            if (dl < 6 || (*d)[dl - 1] == '.')
+            /* only full owned names with a dot ("paypal.com", never the bare label): a bare
+             * label in a path is too common ("/amazon-gift-ideas") to mean disguise */
+            char want[80];
+            if ((*d)[dl - 1] == '.')
+                snprintf(want, sizeof want, "%scom", *d); /* "paypal." -> "paypal.com" */
+            else
+                snprintf(want, sizeof want, "%s", *d);
+            if (strlen(want) < 6)
                 continue;
-            const char *hit = strstr(buf, *d);
+            const char *hit = strstr(buf, want);
             if (hit != NULL && (hit == buf || hit[-1] == '.' || hit[-1] == '/' || hit[-1] == '-'))
                 return &brands[b];
         }

@@ -19,10 +19,14 @@ wp_mailbox_split(const char *hdr, char *name, size_t nlen, char *addr, size_t al
     /* the first mailbox only: a From with several is itself an anomaly the header checks
      * report; a comma inside quotes does not end the mailbox */
     size_t n = 0;
-    bool q = false;
-    while (hdr[n] && (q || hdr[n] != ',')) {
+    bool q = false, at = false;
+    /* an unquoted comma before any address ("Yamada, Taro <t@x>") is a broken display
+     * name, not the end of the mailbox */
+    while (hdr[n] && (q || hdr[n] != ',' || !at)) {
         if (hdr[n] == '"')
             q = !q;
+        else if (hdr[n] == '@')
+            at = true;
         n++;
     }
     const char *lt = NULL, *gt = NULL;

@@ -1,0 +1,324 @@
+/*
+ * test_analyze.c - the urls and impersonation analyzers: each disguise is caught, and the
+ * ordinary look of legitimate mail (a company's own links, a colleague's name at our own
+ * domain, a mailing list's Reply-To) is not.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/lookalike.h"
+#include "analyze/names.h"
+#include "wpt.h"
+
+static const char *const no_settings[] = {"rules.default", "no", NULL};
+static const char *const org[] = {"rules.default",
+                                  "no",
+                                  "impersonation.protected_domain",
+                                  "mofa.go.jp",
+                                  "impersonation.vip",
+                                  "Taro Yamada <taro.yamada@mofa.go.jp>",
+                                  "impersonation.org_name",
+                                  "Ministry of Foreign Affairs",
+                                  NULL};
+
+static wp_report *
+scan_mail(wpt_ctx *c, const char *from, const char *extra_hdrs, const char *ctype, const char *body)
+{
+    char *m = NULL;
+    if (asprintf(&m,
+                 "From: %s\r\nTo: Bob <bob@mofa.go.jp>\r\nSubject: hello\r\n"
+                 "Date: Mon, 01 Jan 2024 12:00:00 +0000\r\nMessage-ID: <1@x>\r\n%s"
+                 "MIME-Version: 1.0\r\nContent-Type: %s\r\n\r\n%s\r\n",
+                 from, extra_hdrs, ctype, body) < 0)
+        fail();
+    wp_report *r = wpt_scan_str(c, m);
+    free(m);
+    return r;
+}
+
+static void
+test_lookalike(void **state)
+{
+    (void)state;
+    char why[160];
+    const char *yes[] = {"mofa-go.jp",
+                         "m0fa.go.jp",
+                         "mofa.com",
+                         "mofaa.go.jp",
+                         "mfoa.go.jp",
+                         "rnofa.go.jp",
+                         "mofa.go.jp.evil.example",
+                         "mofa-secure.com",
+                         "login-mofa.net",
+                         "xn--mfa-sed.go.jp"};
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        if (!wp_lookalike(yes[i], "mofa.go.jp", why, sizeof why))
+            fail_msg("%s should look like mofa.go.jp", yes[i]);
+    const char *no[] = {"mofa.go.jp", "mail.mofa.go.jp", "example.com",
+                        "moon.go.jp", "sofa-shop.com",   "mofa"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        if (wp_lookalike(no[i], "mofa.go.jp", why, sizeof why))
+            fail_msg("%s should not look like mofa.go.jp (%s)", no[i], why);
+    assert_int_equal(wp_edit_distance("kitten", "sitting", 5), 3);
+    assert_int_equal(wp_edit_distance("abcd", "abdc", 2), 1);  /* transposition */
+    assert_int_equal(wp_edit_distance("abc", "xyzxyz", 1), 2); /* capped */
+}
+
+static void
+test_names(void **state)
+{
+    (void)state;
+    char n[128], a[128], reg[WP_DOMAIN_MAX];
+    assert_true(wp_mailbox_split("\"Doe, John\" <John@Example.COM>", n, sizeof n, a, sizeof a));
+    assert_string_equal(n, "Doe, John");
+    assert_string_equal(a, "john@example.com");
+    assert_true(wp_mailbox_split("jd@example.org (John Doe)", n, sizeof n, a, sizeof a));
+    assert_string_equal(n, "John Doe");
+    assert_false(wp_mailbox_split("undisclosed-recipients:;", n, sizeof n, a, sizeof a));
+    assert_true(wp_registrable("a.b.example.co.uk", reg, sizeof reg));
+    assert_string_equal(reg, "example.co.uk");
+    assert_true(wp_registrable("www.mofa.go.jp", reg, sizeof reg));
+    assert_string_equal(reg, "mofa.go.jp");
+    assert_true(wp_host_is_ip("203.0.113.9"));
+    assert_true(wp_host_is_ip("3405803785")); /* decimal form of 203.0.113.9 */
+    assert_false(wp_host_is_ip("example.com"));
+    assert_true(wp_ip_is_private("192.168.1.1"));
+    assert_false(wp_ip_is_private("203.0.113.9"));
+}
+
+static void
+test_url_tricks(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(no_settings);
+    wp_report *r = scan_mail(c, "Shop <news@shop.example>", "", "text/html; charset=utf-8",
+                             "<a href=\"http://evil.example/login\">www.bank.example</a>"
+                             "<a href=\"http://203.0.113.9/x\">here</a>"
+                             "<a href=\"https://bank.example@evil2.example/\">login</a>"
+                             "<a href=\"https://bit.ly/abc\">short</a>"
+                             "<a href=\"http://xn--pypal-4ve.com/\">pаypal</a>"
+                             "<a href=\"data:text/html;base64,PGgxPmhpPC9oMT4=\">open</a>"
+                             "<a href=\"https://x.firebaseapp.com/p\">doc</a>"
+                             "<a href=\"https://login.paypal.com.secure.example/\">p</a>");
+    static const char *const codes[] = {
+        "URL_TEXT_HREF_MISMATCH", "URL_IP_HOST",  "URL_USERINFO",     "URL_SHORTENER",
+        "URL_PUNYCODE",           "URL_DATA_URI", "URL_FREE_HOSTING", "URL_PROTECTED_IN_PATH"};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        if (wpt_find(r, codes[i], NULL) == NULL) {
+            wpt_dump(r);
+            fail_msg("%s not found", codes[i]);
+        }
+    assert_true(strstr(wpt_find(r, "URL_TEXT_HREF_MISMATCH", NULL)->evidence, "www.bank.example"));
+    /* each trick is one finding, not one per link */
+    assert_int_equal(wpt_count(r, "URL_IP_HOST"), 1);
+    assert_true(r->verdict.cls == WP_VERDICT_PHISHING);
+    wp_report_free(r);
+
+    /* the sender's own links, matching text, private addresses: nothing */
+    r = scan_mail(c, "Shop <news@shop.example>", "", "text/html",
+                  "<a href=\"https://www.shop.example/a\">www.shop.example</a>"
+                  "<a href=\"https://shop.example/b\">Read more</a>"
+                  "<a href=\"http://192.168.1.10/intranet\">intranet</a>"
+                  "<a href=\"https://docs.example.org/v2.0\">version 2.0</a>");
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (strncmp(r->findings[i].code, "URL_", 4) == 0) {
+            wpt_dump(r);
+            fail_msg("unexpected %s", r->findings[i].code);
+        }
+    assert_int_equal(r->verdict.cls, WP_VERDICT_CLEAN);
+    wp_report_free(r);
+    wpt_free(c);
+}
+
+static void
+test_html_credential_attachment(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(no_settings);
+    const char *page = "<html><body><form action=\"https://collect.example/p.php\" "
+                       "method=post><input type=\"password\" name=p></form></body></html>";
+    size_t mlen = 0;
+    char *mail = wpt_mail_attachment("invoice.html", "text/html", page, strlen(page), &mlen);
+    wp_report *r = wpt_scan(c, mail, mlen);
+    const wp_finding *f = wpt_find(r, "ATTACH_HTML_CREDENTIAL", NULL);
+    if (f == NULL)
+        wpt_dump(r);
+    assert_non_null(f);
+    assert_non_null(wpt_find(r, "HTML_PASSWORD_FIELD", NULL));
+    assert_true(r->verdict.cls == WP_VERDICT_PHISHING);
+    assert_int_equal(r->verdict.severity, 1);
+    wp_report_free(r);
+    free(mail);
+    wpt_free(c);
+}
+
+static void
+test_brand_and_display(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(no_settings);
+    wp_report *r = scan_mail(c, "PayPal Service <service@pp-notice.example>", "", "text/plain",
+                             "Your account is limited.");
+    assert_non_null(wpt_find(r, "FROM_BRAND_MISMATCH", "header:From"));
+    wp_report_free(r);
+    r = scan_mail(c, "PayPal <service@paypal.com>", "", "text/plain", "Receipt.");
+    assert_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
+    wp_report_free(r);
+    /* "purchase" is not Chase, "Norton Smith" is not the antivirus */
+    r = scan_mail(c, "Purchase Desk <buy@shop.example>", "", "text/plain", "x");
+    assert_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "\"support@bank.example\" <x@mailer.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_DISPLAY_ADDRESS", NULL));
+    wp_report_free(r);
+    /* replies diverted to free mail, but not for a mailing list */
+    r = scan_mail(c, "Ann <ann@corp.example>", "Reply-To: <ann.corp@gmail.com>\r\n", "text/plain",
+                  "x");
+    assert_non_null(wpt_find(r, "FROM_REPLYTO_DIVERGENT", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "Ann <ann@corp.example>",
+                  "Reply-To: <ann.corp@gmail.com>\r\nList-Id: <talk.lists.example>\r\n",
+                  "text/plain", "x");
+    assert_null(wpt_find(r, "FROM_REPLYTO_DIVERGENT", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "X <x@bad%domain.>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_BAD_DOMAIN", NULL));
+    wp_report_free(r);
+    wpt_free(c);
+}
+
+static void
+test_impersonation_of_us(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(org);
+    /* a VIP's name on an outside address, linking to a look-alike of our domain */
+    wp_report *r = scan_mail(c, "Yamada, Taro <taro.yamada.mofa@gmail.com>", "", "text/html",
+                             "<a href=\"https://mofa-go.jp/login\">Please review</a>");
+    assert_non_null(wpt_find(r, "IMP_DISPLAY_NAME_VIP", "header:From"));
+    assert_non_null(wpt_find(r, "IMP_LOOKALIKE_DOMAIN", NULL));
+    assert_int_equal(r->verdict.cls, WP_VERDICT_TARGETED);
+    assert_int_equal(r->verdict.severity, 2);
+    bool why = false;
+    for (size_t i = 0; i < r->verdict.n_reasons; i++)
+        why = why || strstr(r->verdict.reasons[i], "why aimed at us") != NULL;
+    assert_true(why);
+    wp_report_free(r);
+
+    /* the VIP himself, from his own address: nothing */
+    r = scan_mail(c, "Taro Yamada <taro.yamada@mofa.go.jp>", "", "text/plain", "Minutes.");
+    assert_null(wpt_find(r, "IMP_DISPLAY_NAME_VIP", NULL));
+    assert_int_equal(r->verdict.cls, WP_VERDICT_CLEAN);
+    wp_report_free(r);
+
+    /* a colleague's address, replies to the outside */
+    r = scan_mail(c, "Desk <desk@mofa.go.jp>", "Reply-To: <desk@mofa-mail.example>\r\n",
+                  "text/plain", "x");
+    assert_non_null(wpt_find(r, "IMP_REPLYTO_DIVERGENT", NULL));
+    wp_report_free(r);
+
+    /* our domain in the display name of an outside address */
+    r = scan_mail(c, "\"admin@mofa.go.jp\" <a@mailer.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "IMP_DISPLAY_NAME_DOMAIN", NULL));
+    wp_report_free(r);
+    wpt_free(c);
+}
+
+static void
+test_internal_spoof_with_envelope(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(org);
+    const char *m = "From: Desk <desk@mofa.go.jp>\r\nTo: bob@mofa.go.jp\r\nSubject: s\r\n\r\nx\r\n";
+    wp_envelope env = {.client_ip = "198.51.100.7", .direction = WP_DIR_INBOUND};
+    wp_report *r = NULL;
+    assert_int_equal(wp_scan_message_env(c->sc, (const uint8_t *)m, strlen(m), &env, &r), WP_OK);
+    assert_non_null(wpt_find(r, "IMP_INTERNAL_SPOOF", NULL));
+    wp_report_free(r);
+    /* the same from an authenticated submission of our own user: fine */
+    env.authenticated = true;
+    env.direction = WP_DIR_OUTBOUND;
+    assert_int_equal(wp_scan_message_env(c->sc, (const uint8_t *)m, strlen(m), &env, &r), WP_OK);
+    assert_null(wpt_find(r, "IMP_INTERNAL_SPOOF", NULL));
+    wp_report_free(r);
+    wpt_free(c);
+}
+
+static void
+test_first_contact(void **state)
+{
+    (void)state;
+    char db[] = "/tmp/wpt-history-XXXXXX";
+    int fd = mkstemp(db);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *kv[] = {"rules.default",
+                        "no",
+                        "impersonation.protected_domain",
+                        "mofa.go.jp",
+                        "impersonation.org_name",
+                        "Ministry of Foreign Affairs",
+                        "impersonation.history_db",
+                        db,
+                        NULL};
+    wpt_ctx *c = wpt_new_settings(kv);
+    const char *from = "Ministry of Foreign Affairs IT <it@new-sender.example>";
+    wp_report *r = scan_mail(c, from, "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "IMP_FIRST_CONTACT", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, from, "", "text/plain", "x");
+    assert_null(wpt_find(r, "IMP_FIRST_CONTACT", NULL)); /* second time: known */
+    wp_report_free(r);
+    wpt_free(c);
+    /* remembered across restarts */
+    c = wpt_new_settings(kv);
+    r = scan_mail(c, from, "", "text/plain", "x");
+    assert_null(wpt_find(r, "IMP_FIRST_CONTACT", NULL));
+    wp_report_free(r);
+    wpt_free(c);
+    unlink(db);
+    char side[64];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
+static void
+test_bad_settings(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *a[] = {"impersonation.protected_domain", "not a domain", NULL};
+    assert_int_equal(wpt_try_settings(a, err, sizeof err), WP_EINVAL);
+    assert_non_null(strstr(err, "not a domain"));
+    const char *b[] = {"impersonation.vip", "Taro", NULL};
+    assert_int_equal(wpt_try_settings(b, err, sizeof err), WP_EINVAL);
+    const char *d[] = {"urls.allow", "http://x.example/path", NULL};
+    assert_int_equal(wpt_try_settings(d, err, sizeof err), WP_EINVAL);
+    const char *e[] = {"urls.nonsense", "1", NULL};
+    assert_int_equal(wpt_try_settings(e, err, sizeof err), WP_ENOTFOUND);
+    const char *f[] = {"impersonation.history_db", "/nonexistent-dir/x/y.db", NULL};
+    assert_int_equal(wpt_try_settings(f, err, sizeof err), WP_EIO);
+    assert_non_null(strstr(err, "/nonexistent-dir/x/y.db"));
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookalike),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_url_tricks),
+        cmocka_unit_test(test_html_credential_attachment),
+        cmocka_unit_test(test_brand_and_display),
+        cmocka_unit_test(test_impersonation_of_us),
+        cmocka_unit_test(test_internal_spoof_with_envelope),
+        cmocka_unit_test(test_first_contact),
+        cmocka_unit_test(test_bad_settings),
+    };
+    const struct CMUnitTest bugs[] = {cmocka_unit_test(test_names)};
+    return WPT_MAIN("analyze", tests, bugs, NULL, NULL);
+}
