@@ -435,6 +435,27 @@ lure_checks(wp_scan *s)
         wp_memcasemem(r->subject, strlen(r->subject), to_addr, strlen(to_addr)) != NULL)
         wp_scan_finding(s, "LURE_RCPT_IN_SUBJECT", "header:Subject",
                         "the Subject carries the recipient's address %s", to_addr);
+    /* "pot Mail Administrator <x@elsewhere>": the recipient's own organisation named in an
+     * outside sender's display name, the mass-produced form of a tailored lure */
+    char fname[256], faddr[256], treg[WP_DOMAIN_MAX], freg[WP_DOMAIN_MAX], label[64];
+    const char *td = to_addr[0] ? wp_addr_domain(to_addr) : NULL;
+    if (td == NULL || !wp_mailbox_split(r->from, fname, sizeof fname, faddr, sizeof faddr) ||
+        wp_addr_domain(faddr) == NULL || !wp_registrable(td, treg, sizeof treg) ||
+        !wp_registrable(wp_addr_domain(faddr), freg, sizeof freg) || strcmp(treg, freg) == 0 ||
+        wp_domain_is_freemail(treg))
+        return;
+    size_t ll = strcspn(treg, ".");
+    if (ll < 3 || ll >= sizeof label)
+        return;
+    memcpy(label, treg, ll);
+    label[ll] = '\0';
+    const char *hit = wp_memcasemem(fname, strlen(fname), label, ll);
+    if (hit != NULL && (hit == fname || !isalnum((unsigned char)hit[-1])) &&
+        !isalnum((unsigned char)hit[ll]))
+        wp_scan_finding(s, "LURE_RCPT_ORG_IN_NAME", "header:From",
+                        "display name '%s' names the recipient's own domain %s; the mail is "
+                        "from %s",
+                        fname, treg, freg);
 }
 
 static bool

@@ -26,7 +26,7 @@ static const wp_finding_def catalogue[] = {
     {"HDR_MISSING_DATE", A, 0, "no Date header"},
     {"HDR_MISSING_MESSAGE_ID", A, 0, "no Message-ID header"},
     {"HDR_DUPLICATE", A, 2, "a header that must appear once appears more than once"},
-    {"HDR_RAW_8BIT", A, 0, "raw 8-bit bytes in headers (not RFC 2047 encoded)"},
+    {"HDR_RAW_8BIT", A, 1, "raw 8-bit bytes in headers (not RFC 2047 encoded)"},
     {"HDR_CONFLICTING", A, 2, "a header that must appear once appears with different values"},
     {"HDR_BAD_ENCODED_WORD", A, 0, "invalid RFC 2047 encoded word"},
     {"HDR_BAD_ADDRESS", A, 1, "address list that does not parse"},
