@@ -66,6 +66,10 @@ WP_API wp_status wp_bayes_commit(wp_bayes *b);
 /* Totals as committed (pending changes are committed first). */
 WP_API wp_status wp_bayes_get_stats(wp_bayes *b, wp_bayes_stats *out);
 
+/* The "bayes.db" setting in cfg (set with wp_engine_config_set), or NULL: lets a front end
+ * learn into the file its scans read. Borrowed from cfg. */
+WP_API const char *wp_bayes_config_db(const wp_engine_config *cfg);
+
 /* The reason for the last failure, or "". */
 WP_API const char *wp_bayes_errmsg(const wp_bayes *b);
 WP_API const char *wp_bayes_outcome_name(wp_bayes_outcome o);

@@ -7,6 +7,7 @@
 #include "bayes.h"
 #include "engine.h"
 #include "finding.h"
+#include "intel.h"
 #include "limits.h"
 #include "report.h"
 #include "status.h"

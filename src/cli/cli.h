@@ -44,6 +44,7 @@ const char *cli_default_rules_dir(void);
 
 int cmd_scan(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
+int cmd_learn(int argc, char **argv);
 
 /* input.c: enumerate messages from files, directories (Maildir), mbox files and stdin. */
 typedef struct input_msg {

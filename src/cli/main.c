@@ -16,6 +16,7 @@ usage(FILE *out)
                  "commands:\n"
                  "  scan       analyse messages (files, directories, Maildir, mbox, stdin)\n"
                  "  findings   list the finding codes this build can emit\n"
+                 "  learn      teach the learned classifier spam and ham (--spam, --ham)\n"
                  "  version    print the version\n"
                  "\n"
                  "Run 'watchpost <command> --help' for a command's options.\n");
@@ -31,6 +32,8 @@ main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "scan") == 0)
         return cmd_scan(argc - 1, argv + 1);
+    if (strcmp(cmd, "learn") == 0)
+        return cmd_learn(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)
         return cmd_findings(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
