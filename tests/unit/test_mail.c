@@ -651,10 +651,28 @@ test_reports_independent(void **state)
     wp_report_free(NULL);
 }
 
+/* Latin-1 named entities: the way much Portuguese and French HTML mail writes accents */
+static void
+test_html_latin1_entities(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_report *r = wpt_scan_str(c, "From: a@x.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+                                   "Content-Type: text/html\r\n\r\n"
+                                   "<p>Voc&ecirc; &eacute; cliente &Ccedil;&atilde;o &szlig;"
+                                   "&yuml; &notanentity;</p>\r\n");
+    assert_str_contains(r->text_excerpt,
+                        "Voc\xc3\xaa \xc3\xa9 cliente \xc3\x87\xc3\xa3o \xc3\x9f\xc3\xbf");
+    assert_str_contains(r->text_excerpt, "notanentity;"); /* unknown names stay text */
+    wp_report_free(r);
+    wpt_free(c);
+}
+
 int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_html_latin1_entities),
         cmocka_unit_test(test_headers_rfc2047),
         cmocka_unit_test(test_headers_of_interest),
         cmocka_unit_test(test_headers_missing),

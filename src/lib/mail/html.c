@@ -124,6 +124,24 @@ entity(text_buf *t, const char *s, size_t n)
             return l + 2;
         }
     }
+    /* the HTML 4 Latin-1 letters, U+00C0..U+00FF in order: "Voc&ecirc;" is how much
+     * Portuguese, French and German mail writes its accents */
+    static const char *const latin1[64] = {
+        "Agrave", "Aacute", "Acirc",  "Atilde", "Auml",   "Aring",  "AElig", "Ccedil",
+        "Egrave", "Eacute", "Ecirc",  "Euml",   "Igrave", "Iacute", "Icirc", "Iuml",
+        "ETH",    "Ntilde", "Ograve", "Oacute", "Ocirc",  "Otilde", "Ouml",  "times",
+        "Oslash", "Ugrave", "Uacute", "Ucirc",  "Uuml",   "Yacute", "THORN", "szlig",
+        "agrave", "aacute", "acirc",  "atilde", "auml",   "aring",  "aelig", "ccedil",
+        "egrave", "eacute", "ecirc",  "euml",   "igrave", "iacute", "icirc", "iuml",
+        "eth",    "ntilde", "ograve", "oacute", "ocirc",  "otilde", "ouml",  "divide",
+        "oslash", "ugrave", "uacute", "ucirc",  "uuml",   "yacute", "thorn", "yuml"};
+    for (size_t k = 0; k < 64; k++) {
+        size_t l = strlen(latin1[k]);
+        if (n > l + 1 && strncmp(s + 1, latin1[k], l) == 0 && s[l + 1] == ';') {
+            put_utf8(t, 0xC0 + (uint32_t)k);
+            return l + 2;
+        }
+    }
     return 1;
 }
 
