@@ -52,8 +52,7 @@ WP_API const char *wp_intel_type_name(wp_intel_type t);
 
 /* Called for a bad line (file, 1-based line, what is wrong) and, after the first
  * max_messages of one load, once more with line 0 saying how many were not shown. */
-typedef void (*wp_intel_error_fn)(void *ctx, const char *file, unsigned long line,
-                                  const char *msg);
+typedef void (*wp_intel_error_fn)(void *ctx, const char *file, unsigned long line, const char *msg);
 
 typedef struct wp_intel_options {
     size_t max_indicators; /* distinct indicators in the whole set */
@@ -123,8 +122,8 @@ WP_API bool wp_intel_lookup_ip(const wp_intel_set *set, const char *ip, size_t l
                                wp_intel_match *m);
 /* The same for a binary address: 4 bytes (IPv4) or 16 (IPv6, v4-mapped ones as IPv4),
  * network byte order. */
-WP_API bool wp_intel_lookup_ip_bytes(const wp_intel_set *set, const uint8_t *addr,
-                                     size_t addrlen, wp_intel_match *m);
+WP_API bool wp_intel_lookup_ip_bytes(const wp_intel_set *set, const uint8_t *addr, size_t addrlen,
+                                     wp_intel_match *m);
 
 /* "feeds/apt.csv:120" or "feeds/apt.csv:120, source Dridex" into buf; returns buf. */
 WP_API const char *wp_intel_match_label(const wp_intel_match *m, char *buf, size_t buflen);
