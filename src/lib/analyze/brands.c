@@ -157,6 +157,8 @@ wp_brand_in_url(const char *url, const char *regdom)
             continue;
         for (const char *const *d = brands[b].domains; *d != NULL; d++) {
             size_t dl = strlen(*d);
+            if (dl == 0)
+                continue; /* personas ("Webmail") own no domain */
             /* only full owned names with a dot ("paypal.com", never the bare label): a bare
              * label in a path is too common ("/amazon-gift-ideas") to mean disguise */
             char want[80];
