@@ -59,11 +59,7 @@ WP_API wp_status wp_engine_config_set(wp_engine_config *cfg, const char *key, co
 /* What the MTA knows about a message and the message itself does not say. Every field is
  * optional; a scan of a stored file has none, and analyzers then fall back to what the
  * headers say (the Received chain) or skip the check. */
-typedef enum wp_direction {
-    WP_DIR_UNKNOWN = 0,
-    WP_DIR_INBOUND,
-    WP_DIR_OUTBOUND
-} wp_direction;
+typedef enum wp_direction { WP_DIR_UNKNOWN = 0, WP_DIR_INBOUND, WP_DIR_OUTBOUND } wp_direction;
 
 typedef struct wp_envelope {
     const char *client_ip;   /* connecting SMTP client, textual IPv4/IPv6 */

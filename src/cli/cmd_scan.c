@@ -204,8 +204,8 @@ scan_one(shared *sh, wp_scanner *sc, input_msg *m)
         if (sh->progress && secs_since(&sh->last_progress) > 0.25) {
             fflush(stdout);
             double el = secs_since(&sh->t0);
-            fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu not clean",
-                    sh->scanned, (double)sh->bytes / 1e6, el > 0 ? (double)sh->scanned / el : 0.0,
+            fprintf(stderr, "scanned %zu messages, %.1f MB, %.0f msg/s, %zu not clean", sh->scanned,
+                    (double)sh->bytes / 1e6, el > 0 ? (double)sh->scanned / el : 0.0,
                     sh->with_findings);
             clock_gettime(CLOCK_MONOTONIC, &sh->last_progress);
         }

@@ -38,11 +38,12 @@ void
 summary_print(FILE *out, const wp_report *r, bool c)
 {
     const wp_verdict *v = &r->verdict;
-    const char *vc = v->cls == WP_VERDICT_CLEAN ? DIM(c) : (v->cls == WP_VERDICT_SPAM ? YEL(c) : RED(c));
-    fprintf(out, "%s%s%s  %s%s%s, score %d, severity %d (%s), %s%s  %s(%zu findings)%s\n",
-            BOLD(c), r->source ? r->source : "-", RST(c), vc, BOLD(c),
-            wp_verdict_name(v->cls), v->score, v->severity, wp_severity_name(v->severity),
-            wp_action_name(v->action), RST(c), DIM(c), r->n_findings, RST(c));
+    const char *vc =
+        v->cls == WP_VERDICT_CLEAN ? DIM(c) : (v->cls == WP_VERDICT_SPAM ? YEL(c) : RED(c));
+    fprintf(out, "%s%s%s  %s%s%s, score %d, severity %d (%s), %s%s  %s(%zu findings)%s\n", BOLD(c),
+            r->source ? r->source : "-", RST(c), vc, BOLD(c), wp_verdict_name(v->cls), v->score,
+            v->severity, wp_severity_name(v->severity), wp_action_name(v->action), RST(c), DIM(c),
+            r->n_findings, RST(c));
     /* the reasons come first: "why is this targeted?" is the question the reader has */
     for (size_t i = 0; i < v->n_reasons; i++)
         fprintf(out, "  %s%s%s\n", i + 1 < v->n_reasons ? "" : DIM(c), v->reasons[i],

@@ -40,7 +40,7 @@ sha256_hex(const void *d, size_t n, char out[65])
 static bool
 analyzer_code(const char *code)
 {
-    static const char *const pre[] = {"URL_", "HTML_", "FROM_", "IMP_", "LURE_", "RULE_",
+    static const char *const pre[] = {"URL_",   "HTML_", "FROM_", "IMP_",   "LURE_",  "RULE_",
                                       "BAYES_", "WAVE_", "AUTH_", "INTEL_", "VOLUME_"};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
         if (strncmp(code, pre[i], strlen(pre[i])) == 0)

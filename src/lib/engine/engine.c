@@ -327,10 +327,13 @@ wp_scan_message_env(wp_scanner *sc, const uint8_t *data, size_t len, const wp_en
      * list, not the bit */
     if (wp_arena_exhausted(a) && !recorded && r->findings != NULL && s.cap_findings > 0) {
         size_t slot = r->n_findings < s.cap_findings ? r->n_findings++ : r->n_findings - 1;
-        r->findings[slot] = (wp_finding){d->code, d->category, d->weight,
+        r->findings[slot] = (wp_finding){d->code,
+                                         d->category,
+                                         d->weight,
                                          "per-message memory budget (max_memory_bytes) "
                                          "exhausted; the analysis is incomplete",
-                                         "message", 0};
+                                         "message",
+                                         0};
     }
     if (s.text != NULL)
         r->text_excerpt = s.text;

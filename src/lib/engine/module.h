@@ -31,11 +31,10 @@ typedef struct wp_module {
     void (*settings_free)(void *settings);
     /* key without the prefix; WP_ENOTFOUND for an unknown key, WP_EINVAL for a bad value,
      * err saying why either way */
-    wp_status (*set)(void *settings, const char *key, const char *value, char *err,
-                     size_t errlen);
+    wp_status (*set)(void *settings, const char *key, const char *value, char *err, size_t errlen);
     /* settings may be NULL (nothing configured); *state NULL means "skip me" */
-    wp_status (*open)(const void *settings, const wp_engine_config *cfg, void **state,
-                      char *err, size_t errlen);
+    wp_status (*open)(const void *settings, const wp_engine_config *cfg, void **state, char *err,
+                      size_t errlen);
     void (*close)(void *state);
     void (*analyze)(struct wp_scan *s, void *state);
 } wp_module;

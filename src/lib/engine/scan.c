@@ -58,10 +58,13 @@ add_finding(wp_scan *s, const char *code, int weight, const char *where, const c
             /* replace the last slot so the reader learns that findings were dropped */
             wp_finding *f = &r->findings[r->n_findings - 1];
             const wp_finding_def *ld = wp_finding_lookup("LIMIT_FINDINGS");
-            *f = (wp_finding){ld->code, ld->category, ld->weight,
+            *f = (wp_finding){ld->code,
+                              ld->category,
+                              ld->weight,
                               wp_arena_printf(s->a, "more than %llu findings; the rest dropped",
                                               (unsigned long long)max),
-                              "message", 0};
+                              "message",
+                              0};
         }
         return;
     }

@@ -99,14 +99,14 @@ static const wp_finding_def catalogue[] = {
     {"LIMIT_YARA_TIMEOUT", A, 2, "YARA scan of an object exceeded yara_timeout_ms"},
     {"LIMIT_FINDINGS", A, 1, "more findings than max_findings; the rest dropped"},
     {"LIMIT_MEMORY", A, 3, "per-message memory budget (max_memory_bytes) exhausted"},
-    /* the analyzer modules' codes, one file each */
+/* the analyzer modules' codes, one file each */
+#include "analyze/codes.inc"
 #include "auth/codes.inc"
+#include "bayes/codes.inc"
 #include "intel/codes.inc"
 #include "rules/codes.inc"
-#include "bayes/codes.inc"
-#include "analyze/codes.inc"
-#include "wave/codes.inc"
 #include "verdict/codes.inc"
+#include "wave/codes.inc"
 };
 
 static const char *const category_names[WP_CAT__COUNT] = {
