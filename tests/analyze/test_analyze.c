@@ -305,6 +305,43 @@ test_bad_settings(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x/y.db"));
 }
 
+static void
+test_sender_style(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(no_settings);
+    wp_report *r = scan_mail(c, "Zalando , <noreply@shop.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_MULTIPLE", "header:From"));
+    wp_report_free(r);
+    r = scan_mail(c, "Bitcoin <a@one.example>, Office <b@two.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_MULTIPLE", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "Cindy <QwdoRdHhS@mailer.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_RANDOM_LOCALPART", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "United Healthcare Billing <x7@pier.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_NAME_UNRELATED", NULL));
+    wp_report_free(r);
+    /* Mathematical bold letters in the Subject */
+    r = wpt_scan_str(
+        c, "From: a@x.example\r\nSubject: \xf0\x9d\x97\x97\xf0\x9d\x97\xb2 Bahn\r\n\r\nx\r\n");
+    assert_non_null(wpt_find(r, "HDR_OBFUSCATED_UNICODE", "header:Subject"));
+    wp_report_free(r);
+    /* ordinary senders: none of these */
+    static const char *const fine[] = {
+        "\"Doe, John\" <john.doe@corp.example>", "Jane Smith <jsmith@corp.example>",
+        "Corp Newsletter <news@corp.example>", "Ann Lee <ann.lee.1985@gmail.com>"};
+    for (size_t i = 0; i < sizeof fine / sizeof *fine; i++) {
+        r = scan_mail(c, fine[i], "", "text/plain", "x");
+        for (size_t k = 0; k < r->n_findings; k++)
+            if (strncmp(r->findings[k].code, "FROM_", 5) == 0 ||
+                strcmp(r->findings[k].code, "HDR_OBFUSCATED_UNICODE") == 0)
+                fail_msg("%s: unexpected %s", fine[i], r->findings[k].code);
+        wp_report_free(r);
+    }
+    wpt_free(c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,6 +355,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_internal_spoof_with_envelope),
         cmocka_unit_test(test_first_contact),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_sender_style),
     };
     const struct CMUnitTest bugs[] = {cmocka_unit_test(test_names)};
     return WPT_MAIN("analyze", tests, bugs, NULL, NULL);

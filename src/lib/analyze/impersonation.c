@@ -28,6 +28,7 @@
 #include "engine/module.h"
 #include "lookalike.h"
 #include "names.h"
+#include "sender.h"
 
 #define LIST_MAX 4096
 
@@ -482,6 +483,7 @@ imp_analyze(wp_scan *s, void *state)
     bool have_from = wp_mailbox_split(r->from, name, sizeof name, addr, sizeof addr);
     const char *dom = have_from ? wp_addr_domain(addr) : NULL;
     lure_checks(s);
+    wp_sender_checks(s);
     if (dom != NULL && !valid_domain(dom))
         wp_scan_finding(s, "FROM_BAD_DOMAIN", "header:From",
                         "'%s' cannot be a domain that receives mail", dom);
