@@ -9,7 +9,6 @@
  * impersonation ("Apple ID", "Apple Support").
  */
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "brands.h"
@@ -157,20 +156,19 @@ wp_brand_in_url(const char *url, const char *regdom)
             continue;
         for (const char *const *d = brands[b].domains; *d != NULL; d++) {
             size_t dl = strlen(*d);
-            if (dl == 0)
-                continue; /* personas ("Webmail") own no domain */
+            if (dl < 4)
+                continue; /* personas own no domain; "ups." is too short to mean anything */
             /* only full owned names with a dot ("paypal.com", never the bare label): a bare
-             * label in a path is too common ("/amazon-gift-ideas") to mean disguise */
-            char want[80];
-            if ((*d)[dl - 1] == '.')
-                snprintf(want, sizeof want, "%scom", *d); /* "paypal." -> "paypal.com" */
-            else
-                snprintf(want, sizeof want, "%s", *d);
-            if (strlen(want) < 6)
-                continue;
-            const char *hit = strstr(buf, want);
-            if (hit != NULL && (hit == buf || hit[-1] == '.' || hit[-1] == '/' || hit[-1] == '-'))
+             * label in a path is too common ("/amazon-gift-ideas") to mean disguise; an owner
+             * written "paypal." stands for paypal.com here */
+            bool prefix = (*d)[dl - 1] == '.';
+            for (const char *hit = strstr(buf, *d); hit != NULL; hit = strstr(hit + 1, *d)) {
+                if (prefix && strncmp(hit + dl, "com", 3) != 0)
+                    continue;
+                if (!(hit == buf || hit[-1] == '.' || hit[-1] == '/' || hit[-1] == '-'))
+                    continue;
                 return &brands[b];
+            }
         }
     }
     return NULL;

@@ -329,6 +329,9 @@ urls_analyze(wp_scan *s, void *state)
         if (d == NULL || !wp_registrable(d, from_dom, sizeof from_dom))
             from_dom[0] = '\0';
     }
+    const char *last_host = NULL;
+    char last_reg[WP_DOMAIN_MAX];
+    bool last_ok = false;
     for (size_t i = 0; i < r->n_urls; i++) {
         const wp_url *u = &r->urls[i];
         if (u->url == NULL || !is_link_source(u->source))
@@ -345,9 +348,20 @@ urls_analyze(wp_scan *s, void *state)
         }
         if (u->host == NULL || *u->host == '\0')
             continue;
+        /* links of one message mostly share a few hosts: remember the last answer, the
+         * public-suffix lookup is the costliest step here */
         char reg[WP_DOMAIN_MAX];
-        if (!wp_registrable(u->host, reg, sizeof reg))
-            continue;
+        if (last_host != NULL && strcmp(last_host, u->host) == 0) {
+            if (!last_ok)
+                continue;
+            memcpy(reg, last_reg, sizeof reg);
+        } else {
+            last_host = u->host;
+            last_ok = wp_registrable(u->host, last_reg, sizeof last_reg);
+            if (!last_ok)
+                continue;
+            memcpy(reg, last_reg, sizeof reg);
+        }
         if (in_strlist(&cfg->allow, reg) ||
             (from_dom[0] && strcmp(reg, from_dom) == 0 && strcmp(u->source, "action") != 0))
             continue; /* the sender's own links are judged by who the sender is */
@@ -421,7 +435,11 @@ urls_analyze(wp_scan *s, void *state)
             wp_scan_finding(s, "URL_FORM_OFFSITE", u->where, "form posts to %s", u->host);
         }
         const wp_brand *b;
-        if (!done[F_BRAND] && (b = wp_brand_in_url(url, reg)) != NULL) {
+        /* a brand's name can only hide in a subdomain or in the path: a bare registrable
+         * host with a dot-free path has nowhere to put it */
+        bool room = strlen(u->host) > strlen(reg) ||
+                    (auth != NULL && strchr(auth + 3 + strcspn(auth + 3, "/?#"), '.') != NULL);
+        if (!done[F_BRAND] && room && (b = wp_brand_in_url(url, reg)) != NULL) {
             done[F_BRAND] = true;
             wp_scan_finding(s, "URL_PROTECTED_IN_PATH", u->where,
                             "link to %s dresses up as %s: '%.100s'", reg, b->name, url);
