@@ -166,6 +166,16 @@ test_brand_and_display(void **state)
     r = scan_mail(c, "PayPal <service@paypal.com>", "", "text/plain", "Receipt.");
     assert_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
     wp_report_free(r);
+    /* a spoofed brand sender whose links all go elsewhere; the real one links home */
+    r = scan_mail(c, "eBay <aw-confirm@ebay.com>", "", "text/html",
+                  "<a href=\"http://203.0.113.5/signin/\">https://signin.ebay.com/</a>");
+    assert_non_null(wpt_find(r, "FROM_BRAND_FOREIGN_LINKS", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "eBay <aw-confirm@ebay.com>", "", "text/html",
+                  "<a href=\"https://signin.ebay.com/\">sign in</a>"
+                  "<a href=\"https://help.example.org/\">help</a>");
+    assert_null(wpt_find(r, "FROM_BRAND_FOREIGN_LINKS", NULL));
+    wp_report_free(r);
     /* "purchase" is not Chase, "Norton Smith" is not the antivirus */
     r = scan_mail(c, "Purchase Desk <buy@shop.example>", "", "text/plain", "x");
     assert_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));

@@ -77,6 +77,49 @@ static const wp_brand brands[] = {
     {"IRS", W("internal revenue service", "irs"), W("irs.gov")},
     {"HMRC", W("hmrc"), W("gov.uk")},
     {"WeTransfer", W("wetransfer"), W("wetransfer.com")},
+    {"eBay", W("ebay"), W("ebay.", "ebaystatic.com")},
+    {"SunTrust", W("suntrust"), W("suntrust.com", "truist.com")},
+    {"Washington Mutual", W("washington mutual", "wamu"), W("wamu.com", "chase.")},
+    {"Fifth Third", W("fifth third"), W("53.com")},
+    {"U.S. Bank", W("us bank", "u.s. bank", "usbank"), W("usbank.com")},
+    {"Barclays", W("barclays"), W("barclays.", "barclaycard.co.uk")},
+    {"NatWest", W("natwest"), W("natwest.com", "rbs.co.uk")},
+    {"Lloyds", W("lloyds bank", "lloyds tsb"),
+     W("lloydsbank.com", "lloydstsb.com", "lloydsbank.co.uk")},
+    {"HSBC", W("hsbc"), W("hsbc.")},
+    {"Halifax", W("halifax bank", "halifax online"), W("halifax.co.uk")},
+    {"Regions Bank", W("regions bank"), W("regions.com")},
+    {"Charter One", W("charter one"), W("charterone.com")},
+    {"Huntington", W("huntington bank", "huntington national"), W("huntington.com")},
+    {"Wachovia", W("wachovia"), W("wachovia.com", "wellsfargo.com")},
+    {"National City", W("national city bank"), W("nationalcity.com")},
+    {"KeyBank", W("keybank"), W("key.com", "keybank.com")},
+    {"PNC", W("pnc bank"), W("pnc.com")},
+    {"Capital One", W("capital one", "capitalone"), W("capitalone.com")},
+    {"Discover", W("discover card", "discover bank"), W("discover.com", "discovercard.com")},
+    {"Visa", W("visa"), W("visa.")},
+    {"Mastercard", W("mastercard"), W("mastercard.")},
+    {"Western Union", W("western union"), W("westernunion.")},
+    {"E*Trade", W("e*trade", "etrade"), W("etrade.com")},
+    {"USAA", W("usaa"), W("usaa.com")},
+    {"Allianz", W("allianz"), W("allianz.")},
+    {"Deutsche Bank", W("deutsche bank"), W("db.com", "deutsche-bank.de")},
+    {"Sparkasse", W("sparkasse"), W("sparkasse.de", "sparkasse.at")},
+    {"Deutsche Bahn", W("deutsche bahn"), W("bahn.de", "deutschebahn.com")},
+    {"Deutsche Post", W("deutsche post"), W("deutschepost.de", "dhl.")},
+    {"ING", W("ing bank", "ing-diba"), W("ing.", "ing-diba.de")},
+    {"Rabobank", W("rabobank"), W("rabobank.")},
+    {"ABN AMRO", W("abn amro"), W("abnamro.")},
+    {"PostNL", W("postnl"), W("postnl.")},
+    {"La Poste", W("la poste", "colissimo"), W("laposte.fr", "laposte.net", "colissimo.fr")},
+    {"Ledger", W("ledger wallet", "ledger live"), W("ledger.com")},
+    {"Trust Wallet", W("trust wallet"), W("trustwallet.com")},
+    {"Booking.com", W("booking.com"), W("booking.com")},
+    {"Airbnb", W("airbnb"), W("airbnb.")},
+    {"TikTok", W("tiktok"), W("tiktok.com")},
+    {"Telegram", W("telegram"), W("telegram.org")},
+    {"Zalando", W("zalando"), W("zalando.")},
+    {"Decathlon", W("decathlon"), W("decathlon.")},
     {"Webmail",
      W("webmail", "mail administrator", "mailbox administrator", "email administrator",
        "e-mail administrator", "helpdesk", "help desk", "it support", "it department",
@@ -134,6 +177,15 @@ wp_brand_owns(const wp_brand *b, const char *regdom)
             return true;
     }
     return false;
+}
+
+const wp_brand *
+wp_brand_of_domain(const char *regdom)
+{
+    for (size_t b = 0; b < sizeof brands / sizeof brands[0]; b++)
+        if (brands[b].domains[0][0] != '\0' && wp_brand_owns(&brands[b], regdom))
+            return &brands[b];
+    return NULL;
 }
 
 const wp_brand *

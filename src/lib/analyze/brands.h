@@ -20,6 +20,8 @@ typedef struct wp_brand {
 const wp_brand *wp_brand_in_text(const char *text);
 /* true when regdom belongs to the brand. */
 bool wp_brand_owns(const wp_brand *b, const char *regdom);
+/* The brand that owns a registrable domain, or NULL. */
+const wp_brand *wp_brand_of_domain(const char *regdom);
 /* A brand whose owned domain label appears in host or path text where the host is not the
  * brand's (paypal.com.secure-login.ru, evil.com/paypal.com/): NULL when none. */
 const wp_brand *wp_brand_in_url(const char *url, const char *regdom);

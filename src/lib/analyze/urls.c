@@ -13,6 +13,7 @@
  * and urls.free_hosting = DOMAIN (repeatable) extend the built-in lists.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,6 +330,12 @@ urls_analyze(wp_scan *s, void *state)
         if (d == NULL || !wp_registrable(d, from_dom, sizeof from_dom))
             from_dom[0] = '\0';
     }
+    /* mail from a brand's own domain whose links all leave the brand: the classic spoofed
+     * "eBay <aw-confirm@ebay.com>" with every link on a rented server */
+    const wp_brand *from_brand = from_dom[0] ? wp_brand_of_domain(from_dom) : NULL;
+    size_t brand_links = 0, foreign_links = 0;
+    char foreign_example[WP_DOMAIN_MAX] = "";
+    const char *foreign_where = NULL;
     const char *last_host = NULL;
     char last_reg[WP_DOMAIN_MAX];
     bool last_ok = false;
@@ -361,6 +368,15 @@ urls_analyze(wp_scan *s, void *state)
             if (!last_ok)
                 continue;
             memcpy(reg, last_reg, sizeof reg);
+        }
+        if (from_brand != NULL &&
+            (strcmp(u->source, "href") == 0 || strcmp(u->source, "action") == 0)) {
+            if (wp_brand_owns(from_brand, reg)) {
+                brand_links++;
+            } else if (foreign_links++ == 0) {
+                snprintf(foreign_example, sizeof foreign_example, "%s", u->host);
+                foreign_where = u->where;
+            }
         }
         if (in_strlist(&cfg->allow, reg) ||
             (from_dom[0] && strcmp(reg, from_dom) == 0 && strcmp(u->source, "action") != 0))
@@ -453,6 +469,11 @@ urls_analyze(wp_scan *s, void *state)
                             "link text shows %s but goes to %s", th, u->host);
         }
     }
+    if (from_brand != NULL && foreign_links > 0 && brand_links == 0)
+        wp_scan_finding(s, "FROM_BRAND_FOREIGN_LINKS", foreign_where,
+                        "From is %s's own %s, but none of its %zu link(s) goes to %s (e.g. %s)",
+                        from_brand->name, from_dom, foreign_links, from_brand->name,
+                        foreign_example);
     /* an HTML attachment the reader opens in a browser, that asks for a password, posts a
      * form, or sends the browser away: a credential-harvest page (issue: "base64-HTML
      * attachments that are credential-harvest pages") */
