@@ -204,8 +204,6 @@ wp_brand_in_url(const char *url, const char *regdom)
         buf[i] = (char)tolower((unsigned char)p[i]);
     buf[n] = '\0';
     for (size_t b = 0; b < sizeof brands / sizeof brands[0]; b++) {
-        if (wp_brand_owns(&brands[b], regdom))
-            continue;
         for (const char *const *d = brands[b].domains; *d != NULL; d++) {
             size_t dl = strlen(*d);
             if (dl < 4)
@@ -219,9 +217,12 @@ wp_brand_in_url(const char *url, const char *regdom)
                     continue;
                 if (!(hit == buf || hit[-1] == '.' || hit[-1] == '/' || hit[-1] == '-'))
                     continue;
+                if (wp_brand_owns(&brands[b], regdom))
+                    goto next_brand; /* the brand's own link */
                 return &brands[b];
             }
         }
+    next_brand:;
     }
     return NULL;
 }

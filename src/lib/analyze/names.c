@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <idn2.h>
 #include <libpsl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,8 +136,29 @@ wp_registrable(const char *host, char *out, size_t outlen)
         return false;
     memcpy(tmp, h, n);
     tmp[n] = '\0';
+    /* The public-suffix walk is the costliest step of the link and sender analyzers, and
+     * the same hosts recur from message to message (free mail, the big senders, trackers):
+     * a small direct-mapped cache per thread, short names only. */
+    static __thread struct {
+        char host[48];
+        char reg[48];
+    } cache[256];
+    uint64_t fp = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        fp = (fp ^ (unsigned char)tmp[i]) * 1099511628211ULL;
+    size_t slot = (size_t)(fp >> 56);
+    if (n < sizeof cache[0].host && strcmp(cache[slot].host, tmp) == 0) {
+        if (strlen(cache[slot].reg) >= outlen)
+            return false;
+        strcpy(out, cache[slot].reg);
+        return true;
+    }
     const char *r = psl_registrable_domain(psl_builtin(), tmp);
     const char *src = r != NULL ? r : tmp;
+    if (n < sizeof cache[0].host) {
+        memcpy(cache[slot].host, tmp, n + 1);
+        memcpy(cache[slot].reg, src, strlen(src) + 1); /* src is a suffix of tmp: fits */
+    }
     if (strlen(src) >= outlen)
         return false;
     strcpy(out, src);

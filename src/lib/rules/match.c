@@ -137,8 +137,17 @@ normalize(wp_scan *s, const char *data, size_t *len)
 {
     const unsigned char *p = (const unsigned char *)data;
     size_t n = *len, i = 0;
-    while (i < n && !(p[i] == 0xC2 && i + 1 < n && p[i + 1] == 0xA0) && !invisible_at(p + i, n - i))
+    /* only 0xC2, 0xE2 and 0xEF can start what we change: skip everything else fast */
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c < 0xC2 || (c != 0xC2 && c != 0xE2 && c != 0xEF)) {
+            i++;
+            continue;
+        }
+        if ((c == 0xC2 && i + 1 < n && p[i + 1] == 0xA0) || invisible_at(p + i, n - i))
+            break;
         i++;
+    }
     if (i == n)
         return data;
     char *out = wp_arena_alloc_raw(s->a, n + 1);
