@@ -482,6 +482,50 @@ test_default_rules(void **state)
     }
     wp_report_free(r);
 
+    /* 2004-style bank phish: brand, "we recently noticed", verify, a deadline threat. */
+    r = wpt_scan_str(c, "From: PayPal <service@paypal.example>\r\n"
+                        "Subject: Please update your account information\r\n\r\n"
+                        "Dear PayPal Member,\r\n\r\nWe recently noticed one or more attempts to "
+                        "log in to your PayPal account from a foreign IP address. Please click "
+                        "the link below and verify your identity. If your account information "
+                        "is not updated within 48 hours, your account will be suspended.\r\n"
+                        "We apologize for any inconvenience.\r\n");
+    f = wpt_find(r, "RULE_PHISHING", NULL);
+    if (f == NULL || f->weight < 6 || strstr(f->evidence, "PHISH_M_CLASSIC") == NULL) {
+        wpt_dump(r);
+        fail_msg("classic PayPal phish scored %d", f ? f->weight : 0);
+    }
+    wp_report_free(r);
+
+    /* A German giveaway behind a survey: the giveaway metas, not single phrases, score it. */
+    r = wpt_scan_str(c, "From: Kundenservice <info@example.de>\r\n"
+                        "Subject: =?UTF-8?Q?Nur_heute:_Ihre_Chance?=\r\n"
+                        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                        "Hallo, nehmen Sie an unserer kurzen Umfrage teil und gewinnen Sie einen "
+                        "Gutschein im Wert von 500 Euro! Letzte Chance - nur heute.\r\n");
+    f = wpt_find(r, "RULE_PHISHING", NULL);
+    if (f == NULL || f->weight < 5 || strstr(f->evidence, "SCAM_M_GIVEAWAY") == NULL) {
+        wpt_dump(r);
+        fail_msg("German survey giveaway scored %d", f ? f->weight : 0);
+    }
+    wp_report_free(r);
+
+    /* A discussion-list post quoting lure words stays low: the fragile metas need no
+     * List-Post header and the single phrases weigh 1-2. */
+    r = wpt_scan_str(c, "From: Bob <bob@example.org>\r\n"
+                        "Subject: Re: [Razor-users] forged whitelist spam\r\n"
+                        "List-Post: <mailto:razor-users@example.org>\r\n\r\n"
+                        "I still use the Palm thing where you enter your password, and I "
+                        "update it immediately when Microsoft or Amazon change anything.\r\n"
+                        "Please enter your password once more, it said. A mailbox full of "
+                        "spam is no fun.\r\n");
+    f = wpt_find(r, "RULE_PHISHING", NULL);
+    if (f != NULL && f->weight >= 3) {
+        wpt_dump(r);
+        fail_msg("mailing-list discussion scored %d", f->weight);
+    }
+    wp_report_free(r);
+
     r = wpt_scan_fixture(c, "clean.eml");
     assert_no_finding(r, "RULE_PHISHING", NULL);
     wp_report_free(r);
