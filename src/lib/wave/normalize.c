@@ -15,7 +15,7 @@
  * The normalized subject is those tokens joined by spaces, lower case, with [tags] and reply
  * and forward prefixes removed. The body key is a 64-bit simhash (Charikar) of the 3-token
  * shingles of the body text: near-duplicate texts give hashes a few bits apart. Everything
- * is bounded: subjects are read up to 512 bytes, bodies up to WAVE_BODY_SCAN bytes and 512
+ * is bounded: subjects are read up to 512 bytes, bodies up to WAVE_BODY_SCAN bytes and 256
  * shingles.
  */
 #include <pthread.h>
@@ -25,7 +25,7 @@
 #include "wave.h"
 
 #define SUBJECT_SCAN 512u
-#define MAX_SHINGLES 512u
+#define MAX_SHINGLES 256u
 #define TOKEN_LONG   24u
 #define NAME_SCAN    512u
 

@@ -32,7 +32,7 @@ enum { WAVE_KEY_NONE = 0, WAVE_KEY_BODY = 1, WAVE_KEY_SUBJECT = 2 };
 #define WAVE_SUBJECT_MAX    160           /* normalized subject, bytes with the NUL */
 #define WAVE_DOMAINS_MAX    8             /* registrable domains kept per message */
 #define WAVE_DOMAINS_TEXT   160           /* their comma-separated text, with the NUL */
-#define WAVE_BODY_SCAN      (4u * 1024u) /* body bytes fingerprinted: a campaign shows in its first screenful */
+#define WAVE_BODY_SCAN      (2u * 1024u) /* body bytes fingerprinted: a campaign shows in its first screenful */
 #define WAVE_BODY_MIN_WORDS 12            /* fewer plain words: the body does not key a cluster */
 
 /* Hashes of the recipient's name tokens ("John Smith <j.smith@...>" -> john, smith), which
