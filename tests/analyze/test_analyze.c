@@ -176,6 +176,13 @@ test_brand_and_display(void **state)
                   "<a href=\"https://help.example.org/\">help</a>");
     assert_null(wpt_find(r, "FROM_BRAND_FOREIGN_LINKS", NULL));
     wp_report_free(r);
+    /* brands dressed in look-alike characters or glued to an emoji */
+    r = scan_mail(c, "Banco do BrasiI <x@aviso.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
+    wp_report_free(r);
+    r = scan_mail(c, "\xe2\x9c\x85McAfee Sicherheit <x@viral.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
+    wp_report_free(r);
     /* "purchase" is not Chase, "Norton Smith" is not the antivirus */
     r = scan_mail(c, "Purchase Desk <buy@shop.example>", "", "text/plain", "x");
     assert_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
@@ -316,6 +323,29 @@ test_bad_settings(void **state)
 }
 
 static void
+test_image_lure(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(no_settings);
+    wp_report *r = scan_mail(c, "Shop <a@shop.example>", "", "text/html",
+                             "<a href=\"https://x.example/c\"><img src=\"https://x.example/i.png\">"
+                             "</a>");
+    assert_non_null(wpt_find(r, "HTML_IMAGE_LURE", NULL));
+    wp_report_free(r);
+    /* the same picture with a paragraph of text is an ordinary newsletter */
+    r = scan_mail(
+        c, "Shop <a@shop.example>", "", "text/html",
+        "<a href=\"https://x.example/c\"><img src=\"https://x.example/i.png\"></a>"
+        "<p>This week in the shop: new arrivals for the garden, a guide to choosing "
+        "tools, our opening hours over the holidays, and the answers to the questions "
+        "readers sent us about deliveries, returns and the loyalty programme. You receive "
+        "this letter because you subscribed on our site; unsubscribe at any time.</p>");
+    assert_null(wpt_find(r, "HTML_IMAGE_LURE", NULL));
+    wp_report_free(r);
+    wpt_free(c);
+}
+
+static void
 test_sender_style(void **state)
 {
     (void)state;
@@ -366,6 +396,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_first_contact),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_sender_style),
+        cmocka_unit_test(test_image_lure),
     };
     const struct CMUnitTest bugs[] = {cmocka_unit_test(test_names)};
     return WPT_MAIN("analyze", tests, bugs, NULL, NULL);

@@ -128,16 +128,57 @@ static const wp_brand brands[] = {
      W("")},
 };
 
+/* Is the UTF-8 character that ends just before text[i] a letter of some script (a word
+ * goes on) or a symbol (a boundary)? Symbols and emoji live in U+2000-U+2BFF (lead byte 0xE2)
+ * and above U+FFFF (lead 0xF0-0xF4): "✅McAfee" starts a word at 'M'. Other non-ASCII
+ * characters are taken for letters ("Ré" + "mi"). */
 static bool
-word_at(const char *text, size_t i, const char *w)
+letter_before(const char *text, size_t i)
+{
+    if (i == 0)
+        return false;
+    unsigned char c = (unsigned char)text[i - 1];
+    if (c < 0x80)
+        return isalnum(c) != 0;
+    size_t k = i - 1;
+    while (k > 0 && ((unsigned char)text[k] & 0xC0) == 0x80 && i - k < 4)
+        k--;
+    unsigned char lead = (unsigned char)text[k];
+    return !(lead == 0xE2 || lead >= 0xF0);
+}
+
+static bool
+letter_at(const char *text, size_t i)
+{
+    unsigned char c = (unsigned char)text[i];
+    if (c < 0x80)
+        return isalnum(c) != 0;
+    return !(c == 0xE2 || c >= 0xF0);
+}
+
+/* Fold the look-alikes a brand name is dressed in ("BrasiI", "PayPa1", "Micr0soft") to one
+ * form, lower case, ASCII only; other bytes are kept. */
+static void
+fold(const char *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)tolower((unsigned char)in[i]);
+        if (c == '1' || c == 'i' || c == '|')
+            c = 'l';
+        else if (c == '0')
+            c = 'o';
+        out[i] = c;
+    }
+    out[n] = '\0';
+}
+
+static bool
+word_at(const char *text, const char *folded, size_t i, const char *w, const char *wf)
 {
     size_t n = strlen(w);
-    if (strncasecmp(text + i, w, n) != 0)
+    if (strncasecmp(text + i, w, n) != 0 && strncmp(folded + i, wf, n) != 0)
         return false;
-    if (i > 0 && (isalnum((unsigned char)text[i - 1]) || (unsigned char)text[i - 1] >= 0x80))
-        return false;
-    unsigned char after = (unsigned char)text[i + n];
-    return !(isalnum(after) || after >= 0x80);
+    return !letter_before(text, i) && !letter_at(text, i + n);
 }
 
 const wp_brand *
@@ -148,14 +189,20 @@ wp_brand_in_text(const char *text)
     size_t n = strlen(text);
     if (n > 512)
         n = 512; /* display names and subjects; nothing longer needs a brand check */
+    char folded[513], wf[64];
+    fold(text, n, folded);
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && isalnum((unsigned char)text[i - 1]))
+        if (letter_before(text, i))
             continue;
         for (size_t b = 0; b < sizeof brands / sizeof brands[0]; b++)
-            for (const char *const *w = brands[b].words; *w != NULL; w++)
-                if (tolower((unsigned char)text[i]) == (*w)[0] && i + strlen(*w) <= n &&
-                    word_at(text, i, *w))
+            for (const char *const *w = brands[b].words; *w != NULL; w++) {
+                size_t wl = strlen(*w);
+                if (i + wl > n || wl >= sizeof wf || folded[i] != ((*w)[0] == 'i' ? 'l' : (*w)[0]))
+                    continue;
+                fold(*w, wl, wf);
+                if (word_at(text, folded, i, *w, wf))
                     return &brands[b];
+            }
     }
     return NULL;
 }

@@ -22,7 +22,8 @@
 #include "engine/module.h"
 #include "names.h"
 
-#define LIST_MAX 4096
+#define LIST_MAX        4096
+#define IMAGE_LURE_TEXT 300 /* bytes of visible text below which a message is "a picture" */
 
 typedef struct strlist {
     char **v;
@@ -469,6 +470,18 @@ urls_analyze(wp_scan *s, void *state)
                             "link text shows %s but goes to %s", th, u->host);
         }
     }
+    /* a picture to click: almost no text, an image and a link. Text is what filters and
+     * readers judge, so lures that want to pass both carry their words inside an image;
+     * mail from people and newsletters carries text, if only an unsubscribe footer */
+    size_t n_img = 0, n_href = 0;
+    for (size_t i = 0; i < r->n_urls; i++) {
+        n_img += strcmp(r->urls[i].source, "src") == 0;
+        n_href += strcmp(r->urls[i].source, "href") == 0;
+    }
+    if (n_img > 0 && n_href > 0 && r->text_bytes < IMAGE_LURE_TEXT)
+        wp_scan_finding(s, "HTML_IMAGE_LURE", "message",
+                        "%llu bytes of visible text, %zu image(s) and %zu link(s)",
+                        (unsigned long long)r->text_bytes, n_img, n_href);
     if (from_brand != NULL && foreign_links > 0 && brand_links == 0)
         wp_scan_finding(s, "FROM_BRAND_FOREIGN_LINKS", foreign_where,
                         "From is %s's own %s, but none of its %zu link(s) goes to %s (e.g. %s)",
