@@ -176,6 +176,9 @@ test_brand_and_display(void **state)
                   "<a href=\"https://help.example.org/\">help</a>");
     assert_null(wpt_find(r, "FROM_BRAND_FOREIGN_LINKS", NULL));
     wp_report_free(r);
+    r = scan_mail(c, "Winner Team <noreply@prize-8fb71.firebaseapp.com>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_FREE_HOSTING", NULL));
+    wp_report_free(r);
     /* brands dressed in look-alike characters or glued to an emoji */
     r = scan_mail(c, "Banco do BrasiI <x@aviso.example>", "", "text/plain", "x");
     assert_non_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));

@@ -331,6 +331,16 @@ urls_analyze(wp_scan *s, void *state)
         if (d == NULL || !wp_registrable(d, from_dom, sizeof from_dom))
             from_dom[0] = '\0';
     }
+    /* a sender address on a hosting platform's shared domain (x.firebaseapp.com, a tenant's
+     * default x.onmicrosoft.com): a domain anyone gets in a minute, for a sender who did not
+     * want one of their own */
+    if (from_addr[0] != '\0') {
+        const char *fd = wp_addr_domain(from_addr);
+        if (fd != NULL && (in_list(free_hosting, sizeof free_hosting / sizeof *free_hosting, fd) ||
+                           in_strlist(&cfg->free_hosting, fd)))
+            wp_scan_finding(s, "FROM_FREE_HOSTING", "header:From",
+                            "the sender's address is on the hosting platform domain %s", fd);
+    }
     /* mail from a brand's own domain whose links all leave the brand: the classic spoofed
      * "eBay <aw-confirm@ebay.com>" with every link on a rented server */
     const wp_brand *from_brand = from_dom[0] ? wp_brand_of_domain(from_dom) : NULL;
