@@ -370,6 +370,13 @@ test_sender_style(void **state)
         c, "From: a@x.example\r\nSubject: \xf0\x9d\x97\x97\xf0\x9d\x97\xb2 Bahn\r\n\r\nx\r\n");
     assert_non_null(wpt_find(r, "HDR_OBFUSCATED_UNICODE", "header:Subject"));
     wp_report_free(r);
+    /* zero-width spaces splitting a word of the Subject */
+    r = wpt_scan_str(c, "From: a@x.example\r\nSubject: Fi\xe2\x80\x8bnal notice\r\n\r\nx\r\n");
+    assert_non_null(wpt_find(r, "HDR_OBFUSCATED_UNICODE", "header:Subject"));
+    wp_report_free(r);
+    r = scan_mail(c, "Eco Savings by Elon Musk <news@energy.example>", "", "text/plain", "x");
+    assert_non_null(wpt_find(r, "FROM_BRAND_MISMATCH", NULL));
+    wp_report_free(r);
     /* ordinary senders: none of these */
     static const char *const fine[] = {
         "\"Doe, John\" <john.doe@corp.example>", "Jane Smith <jsmith@corp.example>",

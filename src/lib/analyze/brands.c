@@ -120,6 +120,12 @@ static const wp_brand brands[] = {
     {"Telegram", W("telegram"), W("telegram.org")},
     {"Zalando", W("zalando"), W("zalando.")},
     {"Decathlon", W("decathlon"), W("decathlon.")},
+    /* people whose names sell investment and giveaway scams */
+    {"Elon Musk", W("elon musk", "elon's"), W("tesla.com", "spacex.com", "x.com")},
+    {"Jeff Bezos", W("jeff bezos"), W("amazon.", "blueorigin.com")},
+    {"Bill Gates", W("bill gates"), W("gatesfoundation.org", "gatesnotes.com")},
+    {"Mark Zuckerberg", W("mark zuckerberg"), W("facebook.", "meta.com")},
+    {"Warren Buffett", W("warren buffett"), W("berkshirehathaway.com")},
     {"Webmail",
      W("webmail", "mail administrator", "mailbox administrator", "email administrator",
        "e-mail administrator", "helpdesk", "help desk", "it support", "it department",

@@ -78,6 +78,12 @@ obfuscated(const char *t)
 {
     if (t == NULL)
         return false;
+    /* the report writes format characters as "[U+200B]" (see wp_arena_sanitize): zero-width
+     * space, non-joiner, joiner, word joiner and BOM inside a header */
+    static const char *const shown[] = {"[U+200B]", "[U+200C]", "[U+200D]", "[U+2060]", "[U+FEFF]"};
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+        if (strstr(t, shown[i]) != NULL)
+            return true;
     for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
         /* U+1D400..U+1D7FF: F0 9D 90..9F xx */
         if (p[0] == 0xF0 && p[1] == 0x9D && p[2] >= 0x90 && p[2] <= 0x9F)
