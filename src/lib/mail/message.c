@@ -456,6 +456,26 @@ body_fallback(wp_scan *s, const char *txt, size_t n, const char *id)
     wp_content_analyze(s, (const uint8_t *)txt, n, &ci);
 }
 
+/* Last occurrence of needle in hay: the close delimiter of a multipart sits near the end of
+ * its message, after every attachment, so searching backwards finds it without reading the
+ * base64 in between (a forward search read every byte of every attachment, per multipart). */
+static const uint8_t *
+last_occurrence(const uint8_t *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0 || m > n)
+        return NULL;
+    size_t lim = n - m + 1; /* candidate starts are [0, lim) */
+    while (lim > 0) {
+        const uint8_t *c = memrchr(hay, (unsigned char)needle[0], lim);
+        if (c == NULL)
+            return NULL;
+        if (memcmp(c, needle, m) == 0)
+            return c;
+        lim = (size_t)(c - hay);
+    }
+    return NULL;
+}
+
 /* The declared boundary must occur in the raw message as "--boundary". */
 static void
 check_boundary(wp_scan *s, const uint8_t *raw, size_t rlen, const char *boundary, const char *id)
@@ -476,7 +496,7 @@ check_boundary(wp_scan *s, const uint8_t *raw, size_t rlen, const char *boundary
         if (close != NULL) {
             memcpy(close, delim, bl + 2);
             memcpy(close + bl + 2, "--", 3);
-            if (memmem(hit, rlen - (size_t)(hit - raw), close, bl + 4) == NULL)
+            if (last_occurrence(hit, rlen - (size_t)(hit - raw), close, bl + 4) == NULL)
                 wp_scan_finding(s, "MIME_UNTERMINATED_MULTIPART", id,
                                 "boundary '%s' is never closed",
                                 wp_arena_sanitize(s->a, boundary, bl, 100));
