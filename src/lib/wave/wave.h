@@ -28,12 +28,13 @@ struct wp_scan;
 
 enum { WAVE_KEY_NONE = 0, WAVE_KEY_BODY = 1, WAVE_KEY_SUBJECT = 2 };
 
-#define WAVE_NAMES_MAX      16            /* personal-name tokens masked per message */
-#define WAVE_SUBJECT_MAX    160           /* normalized subject, bytes with the NUL */
-#define WAVE_DOMAINS_MAX    8             /* registrable domains kept per message */
-#define WAVE_DOMAINS_TEXT   160           /* their comma-separated text, with the NUL */
-#define WAVE_BODY_SCAN      (2u * 1024u) /* body bytes fingerprinted: a campaign shows in its first screenful */
-#define WAVE_BODY_MIN_WORDS 12            /* fewer plain words: the body does not key a cluster */
+#define WAVE_NAMES_MAX    16  /* personal-name tokens masked per message */
+#define WAVE_SUBJECT_MAX  160 /* normalized subject, bytes with the NUL */
+#define WAVE_DOMAINS_MAX  8   /* registrable domains kept per message */
+#define WAVE_DOMAINS_TEXT 160 /* their comma-separated text, with the NUL */
+#define WAVE_BODY_SCAN \
+    (2u * 1024u) /* body bytes fingerprinted: a campaign shows in its first screenful */
+#define WAVE_BODY_MIN_WORDS 12 /* fewer plain words: the body does not key a cluster */
 
 /* Hashes of the recipient's name tokens ("John Smith <j.smith@...>" -> john, smith), which
  * personalised bulk mail repeats in subject and body; masked like numbers. */
