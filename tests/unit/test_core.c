@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/util.h"
 #include "wpt.h"
 
 #define KiB 1024ULL
@@ -581,6 +582,34 @@ test_category_names(void **state)
     assert_string_equal(wp_category_name((wp_category)-1), "unknown");
 }
 
+static void
+test_memmem_rare(void **state)
+{
+    (void)state;
+    const char *h = "ab\n--x begin y\n-";
+    size_t n = strlen(h);
+    assert_ptr_equal(wp_memmem_rare(h, n, "\n--", 3, 1), h + 2);
+    assert_ptr_equal(wp_memmem_rare(h, n, "begin ", 6, 3), h + 7);
+    assert_null(wp_memmem_rare(h, n, "begin z", 7, 3));
+    assert_ptr_equal(wp_memmem_rare(h, n, "ab", 2, 0), h);        /* at the start */
+    assert_ptr_equal(wp_memmem_rare(h, n, "y\n-", 3, 2), h + 13); /* at the very end */
+    assert_null(wp_memmem_rare("--", 2, "\n--", 3, 1));           /* needle longer */
+    assert_null(wp_memmem_rare("a-b-c", 5, "--", 2, 1));
+    /* agrees with memmem on every needle position of a random text */
+    char buf[512];
+    unsigned x = 7;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = "ab-\n"[(x >> 16) & 3];
+    }
+    for (size_t at = 0; at + 3 <= sizeof buf; at += 7) {
+        char nd[3] = {buf[at], buf[at + 1], buf[at + 2]};
+        for (size_t r = 0; r < 3; r++)
+            assert_ptr_equal(wp_memmem_rare(buf, sizeof buf, nd, 3, r),
+                             memmem(buf, sizeof buf, nd, 3));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -599,6 +628,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_catalogue_unique_and_wellformed),
         cmocka_unit_test(test_catalogue_known_codes),
         cmocka_unit_test(test_category_names),
+        cmocka_unit_test(test_memmem_rare),
     };
     const struct CMUnitTest bugs[] = {
         cmocka_unit_test(bug_limits_negative_after_space),

@@ -121,3 +121,22 @@ wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out)
     digest(data, len, md_sha1, EVP_sha1(), out->sha1);
     digest(data, len, md_sha256, EVP_sha256(), out->sha256);
 }
+
+const void *
+wp_memmem_rare(const void *hay, size_t n, const char *needle, size_t m, size_t rare)
+{
+    const unsigned char *h = hay;
+    if (m == 0 || m > n || rare >= m)
+        return m == 0 ? hay : NULL;
+    /* candidate positions of the rare byte: [rare, n - m + rare] */
+    const unsigned char *p = h + rare, *last = h + (n - m) + rare;
+    while (p <= last) {
+        p = memchr(p, (unsigned char)needle[rare], (size_t)(last - p) + 1);
+        if (p == NULL)
+            return NULL;
+        if (memcmp(p - rare, needle, m) == 0)
+            return p - rare;
+        p++;
+    }
+    return NULL;
+}

@@ -14,6 +14,11 @@
 /* Case-insensitive (ASCII) search for needle in haystack; NULL when absent. */
 const char *wp_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen);
 bool wp_has_prefix_ci(const char *s, size_t n, const char *prefix);
+/* memmem for a short needle with one byte that is rare in the haystack: memchr (vectorised)
+ * hops between occurrences of needle[rare], each checked in place. Much faster than memmem
+ * on text when the rare byte is rare ("\n--" anchored on '-', "begin " on 'g', "=?" on
+ * '?'). */
+const void *wp_memmem_rare(const void *hay, size_t n, const char *needle, size_t m, size_t rare);
 /* ASCII lower-case in place. */
 void wp_ascii_lower(char *s);
 /* Last extension of a name without the dot, lower-cased into buf; "" when none. */

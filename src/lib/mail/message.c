@@ -181,7 +181,7 @@ hval(wp_scan *s, const char *v, size_t n, const char *name)
             return NULL;
         o = strlen(out);
     }
-    if (memmem(out, o, "=?", 2) != NULL) {
+    if (wp_memmem_rare(out, o, "=?", 2, 1) != NULL) {
         char *dec = g_mime_utils_header_decode_text(NULL, out);
         if (dec != NULL) {
             const char *r = wp_arena_sanitize(s->a, dec, strlen(dec), (size_t)cap);
@@ -422,7 +422,7 @@ leaf(wp_scan *s, GMimePart *part, wp_part *wpp, const char *id)
         } else {
             wp_scan_add_text(s, txt, ulen);
             wp_scan_text_urls(s, txt, ulen, id);
-            if (memmem(txt, ulen, "begin ", 6) != NULL)
+            if (wp_memmem_rare(txt, ulen, "begin ", 6, 3) != NULL)
                 wp_uuencode_extract(s, txt, ulen, id);
         }
         g_free(u);
@@ -450,7 +450,7 @@ body_fallback(wp_scan *s, const char *txt, size_t n, const char *id)
         return;
     wp_scan_add_text(s, txt, n);
     wp_scan_text_urls(s, txt, n, where);
-    if (memmem(txt, n, "begin ", 6) != NULL)
+    if (wp_memmem_rare(txt, n, "begin ", 6, 3) != NULL)
         wp_uuencode_extract(s, txt, n, where);
     wp_content_info ci = {.declared_type = "text/plain", .where = where};
     wp_content_analyze(s, (const uint8_t *)txt, n, &ci);
@@ -763,7 +763,7 @@ bound_input(wp_scan *s, const uint8_t *data, size_t len, size_t *outlen, uint8_t
     uint64_t max_lines = wp_limit(s->lim, WP_LIMIT_MIME_PARTS) * 2 + 16;
     uint64_t lines = 0;
     const uint8_t *p = data, *end = data + len, *q;
-    while (p < end && (q = memmem(p, (size_t)(end - p), "\n--", 3)) != NULL) {
+    while (p < end && (q = wp_memmem_rare(p, (size_t)(end - p), "\n--", 3, 1)) != NULL) {
         if (++lines > max_lines) {
             wp_scan_limit(s, WP_LIMIT_MIME_PARTS, "message",
                           "more than %llu boundary lines; parsed up to byte %zu",
