@@ -11,5 +11,6 @@
 #include "limits.h"
 #include "report.h"
 #include "status.h"
+#include "store.h"
 
 #endif

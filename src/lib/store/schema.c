@@ -1,0 +1,177 @@
+/*
+ * schema.c - the store's schema and its ordered migrations.
+ *
+ * migrations[i] takes a database from version i to i + 1; schema_version holds one row per
+ * applied migration (version, applied_at). A migration and its schema_version row commit in
+ * one transaction, so a crash leaves the database at a whole version. Migrations are only
+ * ever appended: a released one is never edited (docs/STORE.md). A database whose version is
+ * above what this build knows is refused rather than written by code that does not know
+ * its shape.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+
+static const char *const migrations[] = {
+    /* 1: the initial schema */
+    "CREATE TABLE decisions("
+    " id INTEGER PRIMARY KEY,"
+    " time INTEGER NOT NULL," /* decision, seconds since the epoch */
+    " arrival INTEGER,"       /* envelope time */
+    " queue_id TEXT, message_id TEXT,"
+    " client_ip TEXT, client_name TEXT, helo TEXT, mail_from TEXT,"
+    " n_rcpt INTEGER NOT NULL DEFAULT 0," /* as many as the envelope had */
+    " direction TEXT NOT NULL DEFAULT 'unknown',"
+    " authenticated INTEGER NOT NULL DEFAULT 0,"
+    " hdr_from TEXT, hdr_sender TEXT, hdr_reply_to TEXT, hdr_return_path TEXT,"
+    " hdr_to TEXT, hdr_cc TEXT, hdr_subject TEXT, hdr_date TEXT,"
+    " size INTEGER NOT NULL DEFAULT 0,"
+    " verdict TEXT NOT NULL, score INTEGER NOT NULL, severity INTEGER NOT NULL,"
+    " action TEXT NOT NULL,"
+    " reasons TEXT,"                           /* newline-separated sentences */
+    " n_findings INTEGER NOT NULL DEFAULT 0);" /* as many as the report had */
+    "CREATE INDEX decisions_time ON decisions(time);"
+    "CREATE INDEX decisions_severity ON decisions(severity);"
+    "CREATE INDEX decisions_verdict ON decisions(verdict);"
+    "CREATE INDEX decisions_mail_from ON decisions(mail_from COLLATE NOCASE);"
+    "CREATE INDEX decisions_message_id ON decisions(message_id);"
+    "CREATE TABLE recipients("
+    " decision_id INTEGER NOT NULL REFERENCES decisions(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, rcpt TEXT NOT NULL, PRIMARY KEY(decision_id, seq));"
+    "CREATE INDEX recipients_rcpt ON recipients(rcpt COLLATE NOCASE);"
+    "CREATE TABLE findings("
+    " decision_id INTEGER NOT NULL REFERENCES decisions(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, code TEXT NOT NULL, category TEXT NOT NULL,"
+    " weight INTEGER NOT NULL, contribution INTEGER NOT NULL,"
+    " evidence TEXT, \"where\" TEXT, PRIMARY KEY(decision_id, seq));"
+    "CREATE INDEX findings_code ON findings(code);"
+    "CREATE TABLE quarantine("
+    " ref TEXT PRIMARY KEY,"
+    " decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),"
+    " created INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'released', 'deleted')),"
+    " released_by TEXT, released_at INTEGER,"
+    " deleted_by TEXT, deleted_at INTEGER, delete_reason TEXT);"
+    "CREATE INDEX quarantine_state ON quarantine(state, created);",
+};
+
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+_Static_assert(N_MIGRATIONS == WP_STORE_SCHEMA_VERSION,
+               "WP_STORE_SCHEMA_VERSION must be the number of migrations");
+
+static wp_status
+db_fail(sqlite3 *db, const char *path, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "store %s: %s: %s", path, what, sqlite3_errmsg(db));
+    return WP_EIO;
+}
+
+/* The current version: 0 for an empty database, -1 (err set) for one that is not ours. */
+static int
+current_version(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int n_tables = 0, has_version = 0, v = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*), sum(name = 'schema_version') FROM sqlite_schema "
+                           "WHERE type = 'table'",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        /* "file is not a database" lands here: the first read of a non-SQLite file */
+        snprintf(err, errlen, "store %s: not a SQLite database (%s)", path, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    n_tables = sqlite3_column_int(st, 0);
+    has_version = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    if (n_tables == 0)
+        return 0;
+    if (!has_version) {
+        snprintf(err, errlen,
+                 "store %s: a SQLite database without a schema_version table: not a watchpost "
+                 "store",
+                 path);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        db_fail(db, path, "cannot read schema_version", err, errlen);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static wp_status
+apply(sqlite3 *db, const char *path, int to, char *err, size_t errlen)
+{
+    char what[64];
+    snprintf(what, sizeof what, "migration %d", to);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, path, what, err, errlen);
+    if (to == 1 && sqlite3_exec(db,
+                                "CREATE TABLE IF NOT EXISTS schema_version("
+                                " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                                NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    /* another process may have migrated while we waited for the lock */
+    sqlite3_stmt *st = NULL;
+    int done = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_version WHERE version = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int(st, 1, to);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        done = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!done) {
+        if (sqlite3_exec(db, migrations[to - 1], NULL, NULL, NULL) != SQLITE_OK)
+            goto fail;
+        if (sqlite3_prepare_v2(db, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)",
+                               -1, &st, NULL) != SQLITE_OK)
+            goto fail;
+        sqlite3_bind_int(st, 1, to);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    return WP_OK;
+fail:;
+    wp_status ret = db_fail(db, path, what, err, errlen);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return ret;
+}
+
+wp_status
+wp_store_migrate(sqlite3 *db, const char *path, int *version, char *err, size_t errlen)
+{
+    int v = current_version(db, path, err, errlen);
+    if (v < 0)
+        return WP_EPARSE;
+    if (v > (int)N_MIGRATIONS) {
+        snprintf(err, errlen,
+                 "store %s: schema version %d is newer than this build's %d: use a newer "
+                 "watchpost (the database is left untouched)",
+                 path, v, (int)N_MIGRATIONS);
+        return WP_EPARSE;
+    }
+    for (int to = v + 1; to <= (int)N_MIGRATIONS; to++) {
+        wp_status st = apply(db, path, to, err, errlen);
+        if (st != WP_OK)
+            return st;
+    }
+    *version = (int)N_MIGRATIONS;
+    return WP_OK;
+}
