@@ -18,6 +18,8 @@ enum {
     WP_EXIT_ERRORS = 2,   /* at least one input could not be read (takes precedence) */
     WP_EXIT_USAGE = 3     /* bad command line, configuration or rules: nothing scanned */
 };
+/* The store commands (events, quarantine) exit 1 when nothing matched the request. */
+#define WP_EXIT_NOTFOUND 1
 
 typedef struct cli_config {
     wp_limits limits;
@@ -26,7 +28,12 @@ typedef struct cli_config {
     bool default_rules;
     int jobs;
     wp_engine_config engine; /* only its settings (analyzers, weights, thresholds) are used */
+    char *store_db;          /* "store.db"; NULL: CLI_DEFAULT_STORE_DB */
+    char *store_spool;       /* "store.spool"; NULL: CLI_DEFAULT_STORE_SPOOL */
 } cli_config;
+
+#define CLI_DEFAULT_STORE_DB    "/var/lib/watchpost/watchpost.db"
+#define CLI_DEFAULT_STORE_SPOOL "/var/lib/watchpost/quarantine"
 
 void cli_config_init(cli_config *c);
 void cli_config_fini(cli_config *c);
@@ -39,12 +46,33 @@ bool cli_config_limit(cli_config *c, const char *spec);
 bool cli_config_set(cli_config *c, const char *spec);
 /* A wp_engine_config carrying this configuration's limits and settings (borrowed). */
 void cli_engine_config(const cli_config *c, wp_engine_config *ec);
+/* Opens the decision store: db/spool override the configuration when not NULL; spool is
+ * only opened when want_spool. Prints the reason and returns false on failure. */
+bool cli_store_open(const cli_config *c, const char *db, const char *spool, bool want_spool,
+                    wp_store **out);
+/* Loads every -c/--config FILE of argv (pass 1 of option parsing, so options override it). */
+bool cli_config_load_args(cli_config *c, int argc, char **argv);
 /* The default rules directory, or NULL when none is installed. */
 const char *cli_default_rules_dir(void);
 
 int cmd_scan(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
+
+/* cmd_events.c: times on the command line and in listings */
+/* "2026-11-26", "2026-11-26T10:00[:00][Z]", or relative to now: "-90s", "-15m", "-1h",
+ * "-7d", "-2w". Returns false on anything else. */
+bool cli_parse_time(const char *s, long long now, long long *out);
+/* ISO-8601 UTC, "2026-11-26T10:00:00Z"; buf of at least 21 bytes. */
+const char *cli_format_time(long long t, char *buf, size_t len);
+/* Copies s into buf (len bytes) cut at a UTF-8 boundary, "..." marking a cut; NULL -> "-". */
+const char *cli_cut(const char *s, char *buf, size_t len);
+/* One decision as a JSON object (every field, findings and reasons); NULL when out of memory. */
+struct json_t *cli_event_json(const wp_event *e);
+/* ... printed as one line; false when out of memory. */
+bool cli_print_event_json(FILE *out, const wp_event *e);
 
 /* input.c: enumerate messages from files, directories (Maildir), mbox files and stdin. */
 typedef struct input_msg {

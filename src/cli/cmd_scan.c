@@ -55,6 +55,16 @@ scan_usage(FILE *out)
         "    --progress          force the progress line (default: on when stderr is a\n"
         "                        terminal and stdout is not)\n"
         "    -q, --quiet         print nothing for messages judged clean (summary mode)\n"
+        "    --record            record each decision in the store (docs/STORE.md) and keep\n"
+        "                        messages whose action is quarantine or reject in its spool\n"
+        "                        ('watchpost events', 'watchpost quarantine list'); a store\n"
+        "                        error counts as an unreadable input (exit 2)\n"
+        "    --db PATH           --record: the store database (default: store.db of the\n"
+        "                        configuration, else " CLI_DEFAULT_STORE_DB ")\n"
+        "    --spool DIR         --record: the spool directory (default: store.spool, else\n"
+        "                        " CLI_DEFAULT_STORE_SPOOL ")\n"
+        "    --mail-from ADDR    analyse and record every message with this envelope sender\n"
+        "    --rcpt ADDR         ... and this envelope recipient (repeatable)\n"
         "    -h, --help          this text\n"
         "\n"
         "EXIT STATUS\n"
@@ -70,7 +80,8 @@ scan_usage(FILE *out)
         "    watchpost scan suspicious.eml\n"
         "    watchpost scan --json Maildir/ archive.mbox *.eml > results.jsonl\n"
         "    cat msg.eml | watchpost scan -\n"
-        "    watchpost scan --rules ./yara/ --limit max_archive_depth=4 mail/\n");
+        "    watchpost scan --rules ./yara/ --limit max_archive_depth=4 mail/\n"
+        "    watchpost scan --record --db /tmp/w.db --spool /tmp/q suspicious.mbox\n");
 }
 
 typedef struct queue {
@@ -84,6 +95,8 @@ typedef struct queue {
 typedef struct shared {
     queue q;
     wp_engine *eng;
+    wp_store *store;        /* --record: where decisions go; thread-safe (store.h) */
+    const wp_envelope *env; /* --mail-from/--rcpt, else NULL */
     bool json, quiet, color, progress;
     pthread_mutex_t out_mu;
     size_t scanned, with_findings, errors;
@@ -173,15 +186,33 @@ judged_bad(const wp_report *r)
     return r->verdict.cls != WP_VERDICT_CLEAN;
 }
 
+/* --record: the decision into the store, the message itself into the spool when the action
+ * would keep it from the recipient. A failure is the input's error (exit 2). */
+static void
+record_one(shared *sh, const input_msg *m, const wp_report *r)
+{
+    wp_store_decision d = {.report = r, .env = sh->env};
+    char err[512] = "", ref[WP_QUARANTINE_REF_SIZE];
+    wp_status st;
+    if (r->verdict.action == WP_ACTION_QUARANTINE || r->verdict.action == WP_ACTION_REJECT)
+        st = wp_store_quarantine(sh->store, &d, m->data, m->len, ref, NULL, err, sizeof err);
+    else
+        st = wp_store_record(sh->store, &d, NULL, err, sizeof err);
+    if (st != WP_OK)
+        input_error(sh, m->source, err[0] ? err : wp_strerror(st));
+}
+
 static void
 scan_one(shared *sh, wp_scanner *sc, input_msg *m)
 {
     wp_report *r = NULL;
-    wp_status st = wp_scan_message(sc, m->data, m->len, &r);
+    wp_status st = wp_scan_message_env(sc, m->data, m->len, sh->env, &r);
     if (st != WP_OK) {
         input_error(sh, m->source, wp_strerror(st));
     } else {
         wp_report_set_source(r, m->source);
+        if (sh->store != NULL)
+            record_one(sh, m, r);
         char *json = NULL;
         bool weighty = judged_bad(r);
         if (sh->json && wp_report_to_json(r, &json) != WP_OK)
@@ -251,7 +282,16 @@ print_limits(const wp_limits *l)
                (unsigned long long)wp_limit_ceiling((wp_limit_id)i));
 }
 
-static int scan_main(int argc, char **argv, cli_config *cfgp);
+/* --record and the envelope options; owned by cmd_scan like the configuration */
+typedef struct record_opts {
+    bool record;
+    const char *db, *spool;
+    wp_envelope env;
+    const char **rcpt;
+    bool have_env;
+} record_opts;
+
+static int scan_main(int argc, char **argv, cli_config *cfgp, record_opts *ro);
 
 int
 cmd_scan(int argc, char **argv)
@@ -259,15 +299,47 @@ cmd_scan(int argc, char **argv)
     /* the configuration is owned here so every exit path of scan_main releases it */
     cli_config cfg;
     cli_config_init(&cfg);
-    int rc = scan_main(argc, argv, &cfg);
+    record_opts ro = {0};
+    int rc = scan_main(argc, argv, &cfg, &ro);
+    free(ro.rcpt);
     cli_config_fini(&cfg);
     return rc;
 }
 
-static int
-scan_main(int argc, char **argv, cli_config *cfgp)
+static bool
+add_rcpt(record_opts *ro, const char *addr)
 {
-    enum { O_JSON = 256, O_RULES, O_NODEF, O_LIMIT, O_LIMITS, O_PROGRESS, O_SET };
+    if (ro->env.n_rcpt >= WP_STORE_MAX_RCPT) {
+        fprintf(stderr, "watchpost: --rcpt: at most %d recipients\n", WP_STORE_MAX_RCPT);
+        return false;
+    }
+    const char **n = realloc(ro->rcpt, (ro->env.n_rcpt + 1) * sizeof(char *));
+    if (n == NULL)
+        return false;
+    ro->rcpt = n;
+    ro->rcpt[ro->env.n_rcpt++] = addr;
+    ro->env.rcpt = ro->rcpt;
+    ro->have_env = true;
+    return true;
+}
+
+static int
+scan_main(int argc, char **argv, cli_config *cfgp, record_opts *ro)
+{
+    enum {
+        O_JSON = 256,
+        O_RULES,
+        O_NODEF,
+        O_LIMIT,
+        O_LIMITS,
+        O_PROGRESS,
+        O_SET,
+        O_RECORD,
+        O_DB,
+        O_SPOOL,
+        O_MAILFROM,
+        O_RCPT
+    };
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},
         {"rules", required_argument, NULL, O_RULES},
@@ -279,6 +351,11 @@ scan_main(int argc, char **argv, cli_config *cfgp)
         {"jobs", required_argument, NULL, 'j'},
         {"progress", no_argument, NULL, O_PROGRESS},
         {"quiet", no_argument, NULL, 'q'},
+        {"record", no_argument, NULL, O_RECORD},
+        {"db", required_argument, NULL, O_DB},
+        {"spool", required_argument, NULL, O_SPOOL},
+        {"mail-from", required_argument, NULL, O_MAILFROM},
+        {"rcpt", required_argument, NULL, O_RCPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -338,6 +415,23 @@ scan_main(int argc, char **argv, cli_config *cfgp)
         case 'q':
             quiet = true;
             break;
+        case O_RECORD:
+            ro->record = true;
+            break;
+        case O_DB:
+            ro->db = optarg;
+            break;
+        case O_SPOOL:
+            ro->spool = optarg;
+            break;
+        case O_MAILFROM:
+            ro->env.mail_from = optarg;
+            ro->have_env = true;
+            break;
+        case O_RCPT:
+            if (!add_rcpt(ro, optarg))
+                return WP_EXIT_USAGE;
+            break;
         case 'h':
             scan_usage(stdout);
             return 0;
@@ -349,6 +443,10 @@ scan_main(int argc, char **argv, cli_config *cfgp)
     if (show_limits) {
         print_limits(&cfg.limits);
         return 0;
+    }
+    if ((ro->db != NULL || ro->spool != NULL) && !ro->record) {
+        fprintf(stderr, "watchpost: --db and --spool go with --record\n");
+        return WP_EXIT_USAGE;
     }
     if (optind >= argc) {
         if (isatty(STDIN_FILENO)) {
@@ -396,6 +494,13 @@ scan_main(int argc, char **argv, cli_config *cfgp)
 
     shared sh = {0};
     sh.eng = eng;
+    sh.env = ro->have_env ? &ro->env : NULL;
+    /* one handle for all workers; an unusable store is a runtime error, nothing scanned */
+    if (ro->record && !cli_store_open(&cfg, ro->db, ro->spool, true, &sh.store)) {
+        free(paths);
+        wp_engine_free(eng);
+        return WP_EXIT_ERRORS;
+    }
     sh.json = json;
     sh.quiet = quiet;
     sh.color = !json && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
@@ -414,6 +519,7 @@ scan_main(int argc, char **argv, cli_config *cfgp)
         free(sh.q.items);
         free(th);
         free(paths);
+        wp_store_close(sh.store);
         wp_engine_free(eng);
         return WP_EXIT_USAGE;
     }
@@ -454,6 +560,7 @@ scan_main(int argc, char **argv, cli_config *cfgp)
     free(th);
     free(sh.q.items);
     free(paths);
+    wp_store_close(sh.store);
     wp_engine_free(eng);
     if (sh.errors > 0)
         return WP_EXIT_ERRORS;

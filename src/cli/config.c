@@ -6,6 +6,7 @@
  *   default_rules = yes|no
  *   jobs = 4
  *   max_part_bytes = 32M               (any limit name from docs/CONFIGURATION.md)
+ *   store.db = /var/lib/watchpost/watchpost.db, store.spool = /var/lib/watchpost/quarantine
  */
 #include <ctype.h>
 #include <errno.h>
@@ -46,9 +47,31 @@ is_limit_name(const char *key)
 
 /* One "key = value" that is not the command line's own (rules, jobs): a limit, or a setting
  * of the library's analyzers. err receives the reason on failure. */
+/* store.db / store.spool: the CLI's own, the library's store takes paths, not settings */
+static bool
+set_store_path(char **dst, const char *key, const char *val, char *err, size_t errlen)
+{
+    if (*val == '\0' || strlen(val) >= PATH_MAX) {
+        snprintf(err, errlen, "%s wants a path (1 to %d bytes)", key, PATH_MAX - 1);
+        return false;
+    }
+    char *v = strdup(val);
+    if (v == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    free(*dst);
+    *dst = v;
+    return true;
+}
+
 static bool
 set_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
+    if (strcmp(key, "store.db") == 0)
+        return set_store_path(&c->store_db, key, val, err, errlen);
+    if (strcmp(key, "store.spool") == 0)
+        return set_store_path(&c->store_spool, key, val, err, errlen);
     if (is_limit_name(key))
         return wp_limits_set_by_name(&c->limits, key, val, err, errlen) == WP_OK;
     return wp_engine_config_set(&c->engine, key, val, err, errlen) == WP_OK;
@@ -82,6 +105,44 @@ cli_config_fini(cli_config *c)
     c->rule_paths = NULL;
     c->n_rule_paths = 0;
     wp_engine_config_fini(&c->engine);
+    free(c->store_db);
+    free(c->store_spool);
+    c->store_db = c->store_spool = NULL;
+}
+
+bool
+cli_config_load_args(cli_config *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            if (!cli_config_load(c, argv[++i]))
+                return false;
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            if (!cli_config_load(c, argv[i] + 9))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool
+cli_store_open(const cli_config *c, const char *db, const char *spool, bool want_spool,
+               wp_store **out)
+{
+    wp_store_config sc;
+    wp_store_config_init(&sc);
+    sc.db_path = db ? db : c->store_db ? c->store_db : CLI_DEFAULT_STORE_DB;
+    if (want_spool)
+        sc.spool_dir = spool ? spool : c->store_spool ? c->store_spool : CLI_DEFAULT_STORE_SPOOL;
+    char err[512] = "";
+    wp_status st = wp_store_open(&sc, out, err, sizeof err);
+    if (st != WP_OK) {
+        fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(st));
+        return false;
+    }
+    return true;
 }
 
 bool

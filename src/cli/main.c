@@ -17,6 +17,8 @@ usage(FILE *out)
                  "  scan       analyse messages (files, directories, Maildir, mbox, stdin)\n"
                  "  findings   list the finding codes this build can emit\n"
                  "  learn      teach the learned classifier spam and ham (--spam, --ham)\n"
+                 "  events     list the decisions recorded in the store\n"
+                 "  quarantine list, show, release, delete or expire quarantined messages\n"
                  "  version    print the version\n"
                  "\n"
                  "Run 'watchpost <command> --help' for a command's options.\n");
@@ -34,6 +36,10 @@ main(int argc, char **argv)
         return cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "learn") == 0)
         return cmd_learn(argc - 1, argv + 1);
+    if (strcmp(cmd, "events") == 0)
+        return cmd_events(argc - 1, argv + 1);
+    if (strcmp(cmd, "quarantine") == 0)
+        return cmd_quarantine(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)
         return cmd_findings(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

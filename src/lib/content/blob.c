@@ -10,6 +10,7 @@
 
 #include "content.h"
 #include "core/util.h"
+#include "dlp/dlp.h"
 #include "mail/mail.h"
 
 static const char *
@@ -103,8 +104,11 @@ wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content
     if (info->encrypted)
         return;
 
-    if (deep)
+    if (deep) {
         wp_filename_check(s, info->name, info->where, kind, info->declared_type);
+        /* body text parts are searched decoded to UTF-8 (scan->body) by the module itself */
+        wp_dlp_scan_bytes(s, data, len, info->where);
+    }
 
     switch (kind) {
     case WP_KIND_PE:

@@ -48,6 +48,7 @@ enum {
     WP_MOD_IMPERSONATION,
     WP_MOD_URLS,
     WP_MOD_WAVE,
+    WP_MOD_DLP,
     WP_MOD__COUNT
 };
 

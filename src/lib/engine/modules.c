@@ -13,7 +13,7 @@
 #include "scan.h"
 
 extern const wp_module wp_module_verdict, wp_module_auth, wp_module_intel, wp_module_rules,
-    wp_module_bayes, wp_module_impersonation, wp_module_urls, wp_module_wave;
+    wp_module_bayes, wp_module_impersonation, wp_module_urls, wp_module_wave, wp_module_dlp;
 
 #ifdef WP_NO_MODULE_auth
 #define MOD_AUTH NULL
@@ -50,6 +50,11 @@ extern const wp_module wp_module_verdict, wp_module_auth, wp_module_intel, wp_mo
 #else
 #define MOD_URLS &wp_module_urls
 #endif
+#ifdef WP_NO_MODULE_dlp
+#define MOD_DLP NULL
+#else
+#define MOD_DLP &wp_module_dlp
+#endif
 
 const wp_module *const wp_modules[WP_MOD__COUNT] = {
     [WP_MOD_VERDICT] = &wp_module_verdict,
@@ -60,6 +65,7 @@ const wp_module *const wp_modules[WP_MOD__COUNT] = {
     [WP_MOD_IMPERSONATION] = MOD_IMPERSONATION,
     [WP_MOD_URLS] = MOD_URLS,
     [WP_MOD_WAVE] = MOD_WAVE,
+    [WP_MOD_DLP] = MOD_DLP,
 };
 
 /* Scoring keys have their own prefixes; they all go to the verdict module, whole. */

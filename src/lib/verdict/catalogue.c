@@ -103,6 +103,7 @@ static const wp_finding_def catalogue[] = {
 #include "analyze/codes.inc"
 #include "auth/codes.inc"
 #include "bayes/codes.inc"
+#include "dlp/codes.inc"
 #include "intel/codes.inc"
 #include "rules/codes.inc"
 #include "verdict/codes.inc"

@@ -25,6 +25,9 @@
  *     stages.
  *  6. Action: action.<class> (deliver, tag, quarantine, reject); with threshold.reject set,
  *     a score at or above it is rejected whatever the class.
+ *  7. DLP: a contributing DLP_CLASSIFIED_MARKING (a classification marking in outbound mail,
+ *     dlp module) sets severity 5 and action quarantine (hold), whatever the class and
+ *     threshold.reject.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -321,7 +324,9 @@ verdict_score(wp_scan *s, void *state)
         vd->cls = WP_VERDICT_MALWARE;
     else if (phish >= v->t_phishing)
         vd->cls = WP_VERDICT_PHISHING;
-    else if (vd->score >= v->t_spam)
+    /* DLP evidence says what leaves us, not what is wrong with the sender: it sets severity
+     * and action (7) but does not make our own mail spam */
+    else if (vd->score - vd->category_score[WP_CAT_DLP] >= v->t_spam)
         vd->cls = phish >= v->t_phishing / 2 + 1 ? WP_VERDICT_PHISHING : WP_VERDICT_SPAM;
     else
         vd->cls = WP_VERDICT_CLEAN;
@@ -378,6 +383,32 @@ verdict_score(wp_scan *s, void *state)
     }
     default:
         break;
+    }
+    /* 7. DLP: a classification marking leaving the organisation is the gravest event on the
+     * scale whatever the class; it is held (not rejected: the sender is our own, and the
+     * copy is the evidence). The class stays as computed. Keyed to the marking finding, not
+     * to any DLP-category score: a site's content rule of category dlp (RULE_DLP) matches in
+     * every direction and says nothing about classification; weight.DLP_CLASSIFIED_MARKING = 0
+     * keeps the finding visible without the hold. */
+    const wp_finding *mark = NULL;
+    for (size_t i = 0; i < r->n_findings && mark == NULL; i++)
+        if (r->findings[i].contribution > 0 &&
+            strcmp(r->findings[i].code, "DLP_CLASSIFIED_MARKING") == 0)
+            mark = &r->findings[i];
+    if (mark != NULL) {
+        vd->severity = 5;
+        vd->action = WP_ACTION_QUARANTINE;
+        /* the evidence names the marking first, in quotes (dlp/module.c) */
+        const char *q = strchr(mark->evidence, '\'');
+        const char *qe = q != NULL ? strchr(q + 1, '\'') : NULL;
+        const char *dir = s->env == NULL                         ? "unrouted"
+                          : s->env->direction == WP_DIR_OUTBOUND ? "outbound"
+                          : s->env->direction == WP_DIR_INBOUND  ? "inbound"
+                                                                 : "unrouted";
+        add_reason(s, &cap,
+                   "classified marking '%.*s' in %s mail: held; classified material travels "
+                   "only on the closed network",
+                   qe != NULL ? (int)(qe - q - 1) : 1, qe != NULL ? q + 1 : "?", dir);
     }
     add_reason(s, &cap, "severity %d (%s); action %s", vd->severity, wp_severity_name(vd->severity),
                wp_action_name(vd->action));

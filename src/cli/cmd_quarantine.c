@@ -1,0 +1,717 @@
+/*
+ * cmd_quarantine.c - `watchpost quarantine list|show|release|delete|expire`: the operator's
+ * view of the quarantine spool, through the store library (docs/STORE.md).
+ *
+ * Nothing here re-injects mail or runs a program: release records who released a message
+ * and, with --to-stdout, hands its original bytes to the operator's own pipeline.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void
+quarantine_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "NAME\n"
+        "    watchpost quarantine - list, inspect, release and delete quarantined messages\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    watchpost quarantine list [--all | --state STATE] [filters] [--json]\n"
+        "    watchpost quarantine show REF [--raw | --json]\n"
+        "    watchpost quarantine release REF [--by NAME] [--to-stdout]\n"
+        "    watchpost quarantine delete REF [--by NAME]\n"
+        "    watchpost quarantine expire --days N\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    REF is the quarantine reference (16 hex digits) named in the SMTP reply and in\n"
+        "    the listings. 'list' shows held and released messages, newest first ('--all'\n"
+        "    adds the tombstones of deleted ones). 'show' prints the envelope, headers,\n"
+        "    verdict, reasons and findings; '--raw' writes the original bytes instead (checked\n"
+        "    against the recorded SHA-256). 'release' marks a held message released and\n"
+        "    records who did it; re-injecting it into the mail flow is the milter's job\n"
+        "    ('watchpost milter release', not yet available): until then '--to-stdout' writes\n"
+        "    the message so it can be piped into 'sendmail -i -f SENDER -- RCPT...'. 'delete'\n"
+        "    removes the file and leaves a tombstone saying who and when. 'expire' deletes\n"
+        "    every file older than N days (tombstones by 'retention') and prints each one.\n"
+        "\n"
+        "OPTIONS\n"
+        "    --all               list: include deleted messages (tombstones)\n"
+        "    --state STATE       list: only held, released or deleted messages\n"
+        "    --since T, --until T\n"
+        "                        list: kept in this time range (as in 'watchpost events')\n"
+        "    --sender ADDR       list: envelope sender; @domain for a domain\n"
+        "    --recipient ADDR    list: one of the envelope recipients\n"
+        "    --limit N           list: at most N messages (default 100)\n"
+        "    --json              list, show: one JSON object per message\n"
+        "    --raw               show: write the original message to standard output\n"
+        "    --by NAME           release, delete: who (default: $SUDO_USER, $USER or the uid)\n"
+        "    --to-stdout         release: also write the original message to standard output\n"
+        "    --days N            expire: the retention in days (0: everything)\n"
+        "    --db PATH           the store database (default: store.db of the configuration,\n"
+        "                        else " CLI_DEFAULT_STORE_DB ")\n"
+        "    --spool DIR         the spool directory (default: store.spool of the\n"
+        "                        configuration, else " CLI_DEFAULT_STORE_SPOOL ")\n"
+        "    -c, --config FILE   configuration file (docs/CONFIGURATION.md)\n"
+        "    -h, --help          this text\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0  done (expire: also when nothing was old enough)\n"
+        "    1  nothing listed, or REF is unknown or already deleted\n"
+        "    2  the store failed, the message file does not match its record, or the\n"
+        "       message is not in a state that allows the request (release of a released one)\n"
+        "    3  usage or configuration error\n"
+        "\n"
+        "EXAMPLES\n"
+        "    watchpost quarantine list --since -1d\n"
+        "    watchpost quarantine show 3f9c0a1b2c3d4e5f\n"
+        "    watchpost quarantine release 3f9c0a1b2c3d4e5f --to-stdout |\n"
+        "        sendmail -i -f alice@example.com -- bob@example.org\n"
+        "    watchpost quarantine expire --days 30\n");
+}
+
+typedef struct qopts {
+    const char *action, *ref, *db, *spool, *by;
+    bool json, raw, all, to_stdout, help;
+    long days; /* -1: not given */
+    long limit;
+    wp_quarantine_filter f;
+} qopts;
+
+static int
+status_exit(wp_status s, const char *err)
+{
+    fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(s));
+    return s == WP_ENOTFOUND ? WP_EXIT_NOTFOUND : WP_EXIT_ERRORS;
+}
+
+/* Who is acting: the name sudo was run by, the login, or the uid as a last resort. */
+static const char *
+default_actor(char *buf, size_t len)
+{
+    const char *names[] = {getenv("SUDO_USER"), getenv("USER")};
+    for (size_t i = 0; i < 2; i++)
+        if (names[i] != NULL && *names[i] != '\0' && strlen(names[i]) < WP_STORE_MAX_ACTOR)
+            return names[i];
+    snprintf(buf, len, "uid %ld", (long)getuid());
+    return buf;
+}
+
+static json_t *
+jstr(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+jtime(long long t)
+{
+    char b[32];
+    return t > 0 ? json_string(cli_format_time(t, b, sizeof b)) : json_null();
+}
+
+static json_t *
+entry_json(const wp_quarantine_entry *e)
+{
+    json_t *rcpt = json_array();
+    for (size_t i = 0; i < e->n_rcpt; i++)
+        json_array_append_new(rcpt, jstr(e->rcpt[i]));
+    json_t *o = json_object();
+    json_object_set_new(o, "ref", json_string(e->ref));
+    json_object_set_new(o, "decision_id", json_integer(e->decision_id));
+    json_object_set_new(o, "created", jtime(e->created));
+    json_object_set_new(o, "size", json_integer((json_int_t)e->size));
+    json_object_set_new(o, "sha256", json_string(e->sha256));
+    json_object_set_new(o, "state", json_string(wp_quarantine_state_name(e->state)));
+    json_object_set_new(o, "released_by", jstr(e->released_by));
+    json_object_set_new(o, "released_at", jtime(e->released_at));
+    json_object_set_new(o, "deleted_by", jstr(e->deleted_by));
+    json_object_set_new(o, "deleted_at", jtime(e->deleted_at));
+    json_object_set_new(o, "delete_reason", jstr(e->delete_reason));
+    json_object_set_new(o, "mail_from", jstr(e->mail_from));
+    json_object_set_new(o, "from", jstr(e->from));
+    json_object_set_new(o, "subject", jstr(e->subject));
+    json_object_set_new(o, "rcpt", rcpt);
+    json_object_set_new(o, "verdict", json_string(wp_verdict_name(e->verdict)));
+    json_object_set_new(o, "severity", json_integer(e->severity));
+    return o;
+}
+
+static bool
+print_json(json_t *o)
+{
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (s == NULL)
+        return false;
+    puts(s);
+    free(s);
+    return true;
+}
+
+static void
+print_entry_row(const wp_quarantine_entry *e)
+{
+    char t[32], s1[31], s2[31], s3[41], b[21];
+    const char *sender = e->mail_from != NULL ? e->mail_from : e->from;
+    const char *by = e->state == WP_QUARANTINE_RELEASED  ? e->released_by
+                     : e->state == WP_QUARANTINE_DELETED ? e->deleted_by
+                                                         : NULL;
+    printf("%-16s %-20s %-8s %-12s %3d %-9s %-30s %-30s %s\n", e->ref,
+           cli_format_time(e->created, t, sizeof t), wp_quarantine_state_name(e->state),
+           cli_cut(by, b, sizeof b), e->severity, wp_verdict_name(e->verdict),
+           cli_cut(sender, s1, sizeof s1),
+           cli_cut(e->n_rcpt > 0 ? e->rcpt[0] : NULL, s2, sizeof s2),
+           cli_cut(e->subject, s3, sizeof s3));
+}
+
+static int
+do_list(wp_store *st, qopts *o)
+{
+    int rc = WP_EXIT_NOTFOUND;
+    size_t left = (size_t)o->limit;
+    while (left > 0) {
+        o->f.limit = WP_STORE_MAX_LIMIT < left ? WP_STORE_MAX_LIMIT : left;
+        wp_quarantine_list *l = NULL;
+        char err[512] = "";
+        wp_status s = wp_store_quarantine_list(st, &o->f, &l, err, sizeof err);
+        if (s != WP_OK) {
+            status_exit(s, err);
+            return WP_EXIT_ERRORS; /* a failed listing is never "nothing found" */
+        }
+        for (size_t i = 0; i < l->n && left > 0; i++) {
+            const wp_quarantine_entry *e = &l->entries[i];
+            /* tombstones only when asked for: by --all or --state deleted */
+            if (e->state == WP_QUARANTINE_DELETED && !o->all && o->f.state < 0)
+                continue;
+            if (rc == WP_EXIT_NOTFOUND && !o->json)
+                printf("%-16s %-20s %-8s %-12s %3s %-9s %-30s %-30s %s\n", "REF", "KEPT", "STATE",
+                       "BY", "SEV", "VERDICT", "SENDER", "RECIPIENT", "SUBJECT");
+            rc = WP_EXIT_CLEAN;
+            left--;
+            if (o->json)
+                print_json(entry_json(e));
+            else
+                print_entry_row(e);
+        }
+        bool more = l->more && l->n > 0;
+        if (more)
+            o->f.before_id = l->entries[l->n - 1].decision_id;
+        wp_quarantine_list_free(l);
+        if (!more)
+            break;
+    }
+    return rc;
+}
+
+/* The decision behind a quarantined message, for its headers, reasons and findings. */
+static wp_event_list *
+decision_of(wp_store *st, int64_t id)
+{
+    wp_event_filter f;
+    wp_event_filter_init(&f);
+    f.id = id;
+    f.limit = 1;
+    wp_event_list *l = NULL;
+    char err[512] = "";
+    wp_status s = wp_store_events(st, &f, &l, err, sizeof err);
+    if (s != WP_OK) {
+        fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(s));
+        return NULL;
+    }
+    if (l->n == 0) {
+        fprintf(stderr, "watchpost: decision %lld of the message is missing\n", (long long)id);
+        wp_event_list_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void
+field(const char *name, const char *value)
+{
+    if (value != NULL)
+        printf("  %-14s %s\n", name, value);
+}
+
+static void
+print_show(const wp_quarantine_message *m, const wp_event *e)
+{
+    const wp_quarantine_entry *q = &m->entry;
+    char t[32];
+    printf("Reference:     %s\n", q->ref);
+    printf("State:         %s", wp_quarantine_state_name(q->state));
+    if (q->state == WP_QUARANTINE_RELEASED)
+        printf(" by %s at %s", q->released_by ? q->released_by : "?",
+               cli_format_time(q->released_at, t, sizeof t));
+    printf("\nKept:          %s\n", cli_format_time(q->created, t, sizeof t));
+    printf("Size:          %llu bytes, SHA-256 %s\n", (unsigned long long)q->size, q->sha256);
+    printf("Decision:      %lld at %s\n", (long long)e->id, cli_format_time(e->time, t, sizeof t));
+    printf("Envelope:\n");
+    field("client", e->client_ip);
+    field("client name", e->client_name);
+    field("helo", e->helo);
+    field("mail from", e->mail_from == NULL ? "(none: not received over SMTP)"
+                       : *e->mail_from      ? e->mail_from
+                                            : "<>");
+    for (size_t i = 0; i < m->env.n_rcpt; i++)
+        field(i == 0 ? "rcpt to" : "", m->env.rcpt[i]);
+    if (e->n_rcpt_total > e->n_rcpt)
+        printf("  %-14s (%zu more not stored)\n", "", e->n_rcpt_total - e->n_rcpt);
+    printf("Headers:\n");
+    field("From", e->from);
+    field("Sender", e->sender);
+    field("Reply-To", e->reply_to);
+    field("Return-Path", e->return_path);
+    field("To", e->to);
+    field("Cc", e->cc);
+    field("Subject", e->subject);
+    field("Date", e->date);
+    field("Message-ID", e->message_id);
+    printf("Verdict:       %s, severity %d, score %d, action %s\n", wp_verdict_name(e->verdict),
+           e->severity, e->score, wp_action_name(e->action));
+    printf("Reasons:\n");
+    for (size_t i = 0; i < e->n_reasons; i++)
+        printf("  - %s\n", e->reasons[i]);
+    printf("Findings:\n");
+    for (size_t i = 0; i < e->n_findings; i++) {
+        const wp_event_finding *f = &e->findings[i];
+        printf("  %-28s %-10s %+4d  %s%s%s\n", f->code, f->category ? f->category : "-",
+               f->contribution, f->evidence ? f->evidence : "", f->where ? " @ " : "",
+               f->where ? f->where : "");
+    }
+    if (e->n_findings_total > e->n_findings)
+        printf("  (%zu more not stored)\n", e->n_findings_total - e->n_findings);
+}
+
+static bool
+write_all(const uint8_t *p, size_t n)
+{
+    if (n > 0 && fwrite(p, 1, n, stdout) != n)
+        return false;
+    return fflush(stdout) == 0;
+}
+
+static int
+do_show(wp_store *st, const qopts *o)
+{
+    wp_quarantine_message *m = NULL;
+    char err[512] = "";
+    wp_status s = wp_store_quarantine_get(st, o->ref, &m, err, sizeof err);
+    if (s != WP_OK)
+        return status_exit(s, err);
+    int rc = WP_EXIT_CLEAN;
+    if (o->raw) {
+        if (!write_all(m->data, m->len)) {
+            fprintf(stderr, "watchpost: writing the message: %s\n", strerror(errno));
+            rc = WP_EXIT_ERRORS;
+        }
+        wp_quarantine_message_free(m);
+        return rc;
+    }
+    wp_event_list *l = decision_of(st, m->entry.decision_id);
+    if (l == NULL) {
+        rc = WP_EXIT_ERRORS;
+    } else if (o->json) {
+        json_t *j = entry_json(&m->entry); /* the index row, its decision inside */
+        json_object_set_new(j, "decision", cli_event_json(&l->events[0]));
+        print_json(j);
+    } else {
+        print_show(m, &l->events[0]);
+    }
+    wp_event_list_free(l);
+    wp_quarantine_message_free(m);
+    return rc;
+}
+
+/* A word the operator can paste into a shell: single-quoted, ' written as '\''. */
+static void
+print_quoted(const char *s)
+{
+    putchar('\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*s);
+    }
+    putchar('\'');
+}
+
+static int
+do_release(wp_store *st, const qopts *o)
+{
+    wp_quarantine_message *m = NULL;
+    char err[512] = "";
+    /* read first: a message that cannot be served is not marked released */
+    wp_status s = wp_store_quarantine_get(st, o->ref, &m, err, sizeof err);
+    if (s != WP_OK)
+        return status_exit(s, err);
+    if (m->entry.state != WP_QUARANTINE_HELD) {
+        fprintf(stderr, "watchpost: %s is %s (by %s), not held\n", o->ref,
+                wp_quarantine_state_name(m->entry.state),
+                m->entry.released_by ? m->entry.released_by : "?");
+        wp_quarantine_message_free(m);
+        return WP_EXIT_ERRORS;
+    }
+    if (o->to_stdout && !write_all(m->data, m->len)) {
+        fprintf(stderr, "watchpost: writing the message: %s; not released\n", strerror(errno));
+        wp_quarantine_message_free(m);
+        return WP_EXIT_ERRORS;
+    }
+    s = wp_store_quarantine_release(st, o->ref, o->by, 0, err, sizeof err);
+    if (s != WP_OK) {
+        wp_quarantine_message_free(m);
+        return status_exit(s, err);
+    }
+    FILE *note = o->to_stdout ? stderr : stdout; /* stdout carries the message */
+    fprintf(note, "released %s by %s\n", o->ref, o->by);
+    if (!o->to_stdout) {
+        printf("Not re-injected: that is the milter's 'release' (not yet available). To deliver\n"
+               "it now, pipe the original into your MTA:\n"
+               "  watchpost quarantine show --raw %s | sendmail -i -f ",
+               o->ref);
+        print_quoted(m->env.mail_from != NULL ? m->env.mail_from : "");
+        fputs(" --", stdout);
+        for (size_t i = 0; i < m->env.n_rcpt; i++) {
+            putchar(' ');
+            print_quoted(m->env.rcpt[i]);
+        }
+        if (m->env.n_rcpt == 0)
+            fputs(" RECIPIENT...", stdout);
+        putchar('\n');
+    }
+    wp_quarantine_message_free(m);
+    return WP_EXIT_CLEAN;
+}
+
+static int
+do_delete(wp_store *st, const qopts *o)
+{
+    char err[512] = "";
+    wp_status s = wp_store_quarantine_delete(st, o->ref, o->by, err, sizeof err);
+    if (s != WP_OK)
+        return status_exit(s, err);
+    printf("deleted %s by %s\n", o->ref, o->by);
+    return WP_EXIT_CLEAN;
+}
+
+static int
+do_expire(wp_store *st, const qopts *o)
+{
+    wp_quarantine_list *del = NULL;
+    size_t n = 0;
+    char err[512] = "";
+    wp_status s = wp_store_quarantine_expire(st, (unsigned)o->days, 0, &del, &n, err, sizeof err);
+    if (s != WP_OK) {
+        status_exit(s, err);
+        return WP_EXIT_ERRORS;
+    }
+    for (size_t i = 0; del != NULL && i < del->n; i++)
+        printf("%s\t%s\n", del->entries[i].ref,
+               del->entries[i].delete_reason ? del->entries[i].delete_reason : "retention");
+    fprintf(stderr, "watchpost: expired %zu message%s older than %ld day%s\n", n, n == 1 ? "" : "s",
+            o->days, o->days == 1 ? "" : "s");
+    wp_quarantine_list_free(del);
+    return WP_EXIT_CLEAN;
+}
+
+static bool
+parse_num(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "watchpost: %s wants a number from %ld to %ld, got '%s'\n", opt, lo, hi, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool
+parse_time(const char *opt, const char *s, long long *out)
+{
+    if (cli_parse_time(s, (long long)time(NULL), out))
+        return true;
+    fprintf(stderr,
+            "watchpost: %s: bad time '%s' (want 2026-11-26, 2026-11-26T10:00:00Z or -1h, -7d)\n",
+            opt, s);
+    return false;
+}
+
+static bool
+is_ref(const char *s)
+{
+    if (strlen(s) != WP_QUARANTINE_REF_SIZE - 1)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+/* The actions, as bits: each option says which actions it applies to, so that a misplaced
+ * one is an error rather than silently ignored. */
+enum { A_LIST = 1, A_SHOW = 2, A_RELEASE = 4, A_DELETE = 8, A_EXPIRE = 16, A_ANY = 31 };
+static const char *const action_names[] = {"list", "show", "release", "delete", "expire"};
+
+static unsigned
+action_bit(const char *name)
+{
+    for (unsigned i = 0; i < sizeof action_names / sizeof *action_names; i++)
+        if (strcmp(name, action_names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+/* Parses argv (argv[0] is "quarantine"; options may come before or after the action);
+ * false after printing the reason. */
+static bool
+parse_args(int argc, char **argv, qopts *o)
+{
+    enum {
+        O_ALL = 256,
+        O_STATE,
+        O_SINCE,
+        O_UNTIL,
+        O_SENDER,
+        O_RCPT,
+        O_LIMIT,
+        O_JSON,
+        O_RAW,
+        O_BY,
+        O_TOSTDOUT,
+        O_DAYS,
+        O_DB,
+        O_SPOOL
+    };
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, O_ALL},
+        {"state", required_argument, NULL, O_STATE},
+        {"since", required_argument, NULL, O_SINCE},
+        {"until", required_argument, NULL, O_UNTIL},
+        {"sender", required_argument, NULL, O_SENDER},
+        {"recipient", required_argument, NULL, O_RCPT},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"json", no_argument, NULL, O_JSON},
+        {"raw", no_argument, NULL, O_RAW},
+        {"by", required_argument, NULL, O_BY},
+        {"to-stdout", no_argument, NULL, O_TOSTDOUT},
+        {"days", required_argument, NULL, O_DAYS},
+        {"db", required_argument, NULL, O_DB},
+        {"spool", required_argument, NULL, O_SPOOL},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct {
+        unsigned actions;
+        const char *name;
+    } seen[32];
+    size_t n_seen = 0;
+    optind = 1;
+    int c, li;
+    while ((c = getopt_long(argc, argv, "c:h", opts, &li)) != -1) {
+        unsigned applies = A_ANY;
+        switch (c) {
+        case O_ALL:
+            applies = A_LIST;
+            o->all = true;
+            break;
+        case O_STATE:
+            applies = A_LIST;
+            o->f.state = -1;
+            for (int s = WP_QUARANTINE_HELD; s <= WP_QUARANTINE_DELETED; s++)
+                if (strcmp(optarg, wp_quarantine_state_name((wp_quarantine_state)s)) == 0)
+                    o->f.state = s;
+            if (o->f.state < 0) {
+                fprintf(stderr, "watchpost: --state wants held, released or deleted\n");
+                return false;
+            }
+            break;
+        case O_SINCE:
+            applies = A_LIST;
+            if (!parse_time("--since", optarg, &o->f.since))
+                return false;
+            break;
+        case O_UNTIL:
+            applies = A_LIST;
+            if (!parse_time("--until", optarg, &o->f.until))
+                return false;
+            break;
+        case O_SENDER:
+            applies = A_LIST;
+            o->f.sender = optarg;
+            break;
+        case O_RCPT:
+            applies = A_LIST;
+            o->f.recipient = optarg;
+            break;
+        case O_LIMIT:
+            applies = A_LIST;
+            if (!parse_num("--limit", optarg, 1, 1000000, &o->limit))
+                return false;
+            break;
+        case O_JSON:
+            applies = A_LIST | A_SHOW;
+            o->json = true;
+            break;
+        case O_RAW:
+            applies = A_SHOW;
+            o->raw = true;
+            break;
+        case O_BY:
+            applies = A_RELEASE | A_DELETE;
+            if (*optarg == '\0' || strlen(optarg) >= WP_STORE_MAX_ACTOR) {
+                fprintf(stderr, "watchpost: --by wants a name of 1 to %d bytes\n",
+                        WP_STORE_MAX_ACTOR - 1);
+                return false;
+            }
+            o->by = optarg;
+            break;
+        case O_TOSTDOUT:
+            applies = A_RELEASE;
+            o->to_stdout = true;
+            break;
+        case O_DAYS:
+            applies = A_EXPIRE;
+            if (!parse_num("--days", optarg, 0, 36500, &o->days))
+                return false;
+            break;
+        case O_DB:
+            o->db = optarg;
+            break;
+        case O_SPOOL:
+            o->spool = optarg;
+            break;
+        case 'c':
+            break; /* loaded before */
+        case 'h':
+            o->help = true;
+            return true;
+        default:
+            return false;
+        }
+        if (applies != A_ANY && n_seen < sizeof seen / sizeof *seen) {
+            seen[n_seen].actions = applies;
+            seen[n_seen++].name = opts[li].name; /* every restricted option is long-only */
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "watchpost: quarantine wants an action: list, show, release, delete "
+                        "or expire\n");
+        return false;
+    }
+    const char *a = o->action = argv[optind++];
+    unsigned bit = action_bit(a);
+    if (bit == 0) {
+        fprintf(stderr,
+                "watchpost: quarantine: unknown action '%s' (list, show, release, "
+                "delete, expire)\n",
+                a);
+        return false;
+    }
+    for (size_t i = 0; i < n_seen; i++) {
+        if ((seen[i].actions & bit) == 0) {
+            fprintf(stderr, "watchpost: quarantine %s: option --%s does not apply\n", a,
+                    seen[i].name);
+            return false;
+        }
+    }
+    int npos = argc - optind;
+    if (bit & (A_SHOW | A_RELEASE | A_DELETE)) {
+        if (npos != 1) {
+            fprintf(stderr, "watchpost: quarantine %s wants one REF\n", a);
+            return false;
+        }
+        o->ref = argv[optind];
+        if (!is_ref(o->ref)) {
+            fprintf(stderr, "watchpost: '%s' is not a quarantine reference (16 hex digits)\n",
+                    o->ref);
+            return false;
+        }
+    } else if (npos != 0) {
+        fprintf(stderr, "watchpost: quarantine %s: unexpected argument '%s'\n", a, argv[optind]);
+        return false;
+    }
+    if (bit == A_EXPIRE && o->days < 0) {
+        fprintf(stderr, "watchpost: quarantine expire wants --days N\n");
+        return false;
+    }
+    if (o->raw && o->json) {
+        fprintf(stderr, "watchpost: --raw and --json exclude each other\n");
+        return false;
+    }
+    if (o->all && o->f.state >= 0) {
+        fprintf(stderr, "watchpost: --all and --state exclude each other\n");
+        return false;
+    }
+    if (o->f.since != 0 && o->f.until != 0 && o->f.since >= o->f.until) {
+        fprintf(stderr, "watchpost: --since must be before --until\n");
+        return false;
+    }
+    return true;
+}
+
+int
+cmd_quarantine(int argc, char **argv)
+{
+    if (argc < 2) {
+        quarantine_usage(stderr);
+        return WP_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        quarantine_usage(stdout);
+        return WP_EXIT_CLEAN;
+    }
+    qopts o = {.days = -1, .limit = WP_STORE_DEFAULT_LIMIT};
+    wp_quarantine_filter_init(&o.f);
+    cli_config cfg;
+    cli_config_init(&cfg);
+    int rc = WP_EXIT_USAGE;
+    char actor[64];
+    if (!cli_config_load_args(&cfg, argc, argv) || !parse_args(argc, argv, &o))
+        goto out;
+    if (o.help) {
+        quarantine_usage(stdout);
+        rc = WP_EXIT_CLEAN;
+        goto out;
+    }
+    if (o.by == NULL)
+        o.by = default_actor(actor, sizeof actor);
+    const char *a = o.action;
+    wp_store *st = NULL;
+    /* the spool is needed for the message files; a listing reads only the database */
+    if (!cli_store_open(&cfg, o.db, o.spool, strcmp(a, "list") != 0, &st)) {
+        rc = WP_EXIT_ERRORS;
+        goto out;
+    }
+    if (strcmp(a, "list") == 0)
+        rc = do_list(st, &o);
+    else if (strcmp(a, "show") == 0)
+        rc = do_show(st, &o);
+    else if (strcmp(a, "release") == 0)
+        rc = do_release(st, &o);
+    else if (strcmp(a, "delete") == 0)
+        rc = do_delete(st, &o);
+    else
+        rc = do_expire(st, &o);
+    wp_store_close(st);
+    if (fflush(stdout) != 0 && rc == WP_EXIT_CLEAN) {
+        fprintf(stderr, "watchpost: writing to standard output: %s\n", strerror(errno));
+        rc = WP_EXIT_ERRORS;
+    }
+out:
+    cli_config_fini(&cfg);
+    return rc;
+}
