@@ -8,9 +8,19 @@ BUILD_PKGS=(
   libgmime-3.0-dev libglib2.0-dev libyara-dev libarchive-dev libmagic-dev libmagic-mgc
   libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
   libhyperscan-dev libspf2-dev libopendkim-dev libopendmarc-dev libsqlite3-dev libpsl-dev libidn2-dev
+  libcurl4-openssl-dev
   knot knot-dnsutils
+  libmilter-dev
+  postfix swaks
   python3 zip
 )
+
+# Postfix's postinst asks questions: answer them before it is installed (tests/milter runs a
+# private loopback Postfix; "Local only" never relays). Re-running only re-sets the answers.
+if command -v debconf-set-selections >/dev/null 2>&1 && [[ $EUID -eq 0 ]]; then
+  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+  echo "postfix postfix/mailname string watchpost.test" | debconf-set-selections
+fi
 
 missing=()
 for p in "${BUILD_PKGS[@]}"; do

@@ -4,6 +4,7 @@
 #ifndef WATCHPOST_H
 #define WATCHPOST_H
 
+#include "alert.h"
 #include "bayes.h"
 #include "engine.h"
 #include "finding.h"

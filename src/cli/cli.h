@@ -30,6 +30,9 @@ typedef struct cli_config {
     wp_engine_config engine; /* only its settings (analyzers, weights, thresholds) are used */
     char *store_db;          /* "store.db"; NULL: CLI_DEFAULT_STORE_DB */
     char *store_spool;       /* "store.spool"; NULL: CLI_DEFAULT_STORE_SPOOL */
+    char *milter_listen;     /* "milter.listen"; NULL: the milter's default */
+    char *milter_user;       /* "milter.user"; NULL: the milter's default */
+    struct wpm_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
 } cli_config;
 
 #define CLI_DEFAULT_STORE_DB    "/var/lib/watchpost/watchpost.db"
@@ -60,6 +63,7 @@ int cmd_findings(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_milter(int argc, char **argv);
 
 /* cmd_events.c: times on the command line and in listings */
 /* "2026-11-26", "2026-11-26T10:00[:00][Z]", or relative to now: "-90s", "-15m", "-1h",

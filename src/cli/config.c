@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "milter/netlist.h"
 
 void
 cli_config_init(cli_config *c)
@@ -65,9 +66,33 @@ set_store_path(char **dst, const char *key, const char *val, char *err, size_t e
     return true;
 }
 
+/* milter.*: the milter front end's own keys (docs/MILTER.md) */
+static bool
+set_milter_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    if (strcmp(key, "milter.listen") == 0)
+        return set_store_path(&c->milter_listen, key, val, err, errlen);
+    if (strcmp(key, "milter.user") == 0)
+        return set_store_path(&c->milter_user, key, val, err, errlen);
+    if (strcmp(key, "milter.internal_networks") == 0) {
+        if (c->milter_networks == NULL && (c->milter_networks = wpm_netlist_new()) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        return wpm_netlist_add(c->milter_networks, val, err, errlen);
+    }
+    snprintf(err, errlen,
+             "unknown key '%s' (milter.listen, milter.user, "
+             "milter.internal_networks)",
+             key);
+    return false;
+}
+
 static bool
 set_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
+    if (strncmp(key, "milter.", 7) == 0)
+        return set_milter_key(c, key, val, err, errlen);
     if (strcmp(key, "store.db") == 0)
         return set_store_path(&c->store_db, key, val, err, errlen);
     if (strcmp(key, "store.spool") == 0)
@@ -108,6 +133,11 @@ cli_config_fini(cli_config *c)
     free(c->store_db);
     free(c->store_spool);
     c->store_db = c->store_spool = NULL;
+    free(c->milter_listen);
+    free(c->milter_user);
+    wpm_netlist_free(c->milter_networks);
+    c->milter_listen = c->milter_user = NULL;
+    c->milter_networks = NULL;
 }
 
 bool

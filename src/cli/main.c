@@ -19,6 +19,7 @@ usage(FILE *out)
                  "  learn      teach the learned classifier spam and ham (--spam, --ham)\n"
                  "  events     list the decisions recorded in the store\n"
                  "  quarantine list, show, release, delete or expire quarantined messages\n"
+                 "  milter     the milter daemon in front of Postfix or Sendmail\n"
                  "  version    print the version\n"
                  "\n"
                  "Run 'watchpost <command> --help' for a command's options.\n");
@@ -40,6 +41,8 @@ main(int argc, char **argv)
         return cmd_events(argc - 1, argv + 1);
     if (strcmp(cmd, "quarantine") == 0)
         return cmd_quarantine(argc - 1, argv + 1);
+    if (strcmp(cmd, "milter") == 0)
+        return cmd_milter(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)
         return cmd_findings(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

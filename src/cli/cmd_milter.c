@@ -1,0 +1,169 @@
+/*
+ * cmd_milter.c - `watchpost milter`: options and --help; the daemon is src/milter.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "milter/milter.h"
+
+static void
+milter_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "NAME\n"
+        "    watchpost milter - scan mail inside the MTA (Postfix, Sendmail) as a milter\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    watchpost milter [-c FILE] [--listen SPEC] [--user NAME] [--foreground]\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Speaks the milter protocol. Every message is scanned at end of data with its\n"
+        "    SMTP envelope and the verdict's action is carried out: deliver and tag add\n"
+        "    X-Watchpost-Verdict, -Score, -Severity and -Findings headers; quarantine keeps\n"
+        "    the message in the store's spool, then discards it; reject keeps it too, then\n"
+        "    answers 550 5.7.1 with the quarantine reference. Every decision is recorded in\n"
+        "    the store. Any internal error answers 4xx (tempfail): nothing is accepted that\n"
+        "    could not be recorded, nothing is dropped. See docs/MILTER.md.\n"
+        "\n"
+        "OPTIONS\n"
+        "    -c, --config FILE   configuration file (docs/CONFIGURATION.md; milter.* keys)\n"
+        "    --listen SPEC       unix:/path or inet:PORT@HOST (default: milter.listen, else\n"
+        "                        " WPM_DEFAULT_LISTEN ")\n"
+        "    --user NAME         the user to run as after opening the socket; required when\n"
+        "                        started as root (default: milter.user)\n"
+        "    --foreground        do not detach; log to stderr as well as syslog\n"
+        "    --db PATH           the store database (default: store.db, else\n"
+        "                        " CLI_DEFAULT_STORE_DB ")\n"
+        "    --spool DIR         the quarantine spool (default: store.spool, else\n"
+        "                        " CLI_DEFAULT_STORE_SPOOL ")\n"
+        "    --rules PATH        extra YARA rules (repeatable)\n"
+        "    --no-default-rules  do not load the default rule set\n"
+        "    --limit NAME=VALUE  one limit, e.g. --limit max_message_bytes=32M (repeatable)\n"
+        "    --set KEY=VALUE     any configuration-file setting (repeatable; after -c)\n"
+        "    -h, --help          this text\n"
+        "\n"
+        "SIGNALS\n"
+        "    SIGHUP, SIGUSR1  re-read the configuration and rules; messages being scanned\n"
+        "                     finish with the engine they started with\n"
+        "    SIGTERM, SIGINT  stop accepting connections and exit\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0  stopped by a signal   2  runtime error (store, socket)   3  usage/configuration\n"
+        "\n"
+        "EXAMPLES\n"
+        "    watchpost milter -c /etc/watchpost/watchpost.conf --user watchpost\n"
+        "    watchpost milter --listen inet:8890@127.0.0.1 --foreground --db /tmp/w.db\n");
+}
+
+enum { O_LISTEN = 256, O_USER, O_FG, O_DB, O_SPOOL, O_RULES, O_NODEF, O_LIMIT, O_SET };
+
+static const struct option long_opts[] = {{"config", required_argument, NULL, 'c'},
+                                          {"listen", required_argument, NULL, O_LISTEN},
+                                          {"user", required_argument, NULL, O_USER},
+                                          {"foreground", no_argument, NULL, O_FG},
+                                          {"db", required_argument, NULL, O_DB},
+                                          {"spool", required_argument, NULL, O_SPOOL},
+                                          {"rules", required_argument, NULL, O_RULES},
+                                          {"no-default-rules", no_argument, NULL, O_NODEF},
+                                          {"limit", required_argument, NULL, O_LIMIT},
+                                          {"set", required_argument, NULL, O_SET},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+
+typedef struct loader {
+    int argc;
+    char **argv;
+} loader;
+
+/* The configuration files, then the command line's rules, limits and settings in order:
+ * the same at start and on every SIGHUP. */
+static bool
+load_config(void *ctx, cli_config *cfg)
+{
+    loader *l = ctx;
+    if (!cli_config_load_args(cfg, l->argc, l->argv))
+        return false;
+    for (int i = 1; i < l->argc; i++) {
+        const char *a = l->argv[i], *v = i + 1 < l->argc ? l->argv[i + 1] : NULL;
+        if (strcmp(a, "--no-default-rules") == 0) {
+            cfg->default_rules = false;
+        } else if (strcmp(a, "--rules") == 0 && v) {
+            if (!cli_config_add_rules(cfg, v))
+                return false;
+            i++;
+        } else if (strcmp(a, "--limit") == 0 && v) {
+            if (!cli_config_limit(cfg, v))
+                return false;
+            i++;
+        } else if (strcmp(a, "--set") == 0 && v) {
+            if (!cli_config_set(cfg, v))
+                return false;
+            i++;
+        } else if (v && a[0] == '-' && a[1] == '-' && strchr(a, '=') == NULL &&
+                   (strcmp(a, "--config") == 0 || strcmp(a, "--listen") == 0 ||
+                    strcmp(a, "--user") == 0 || strcmp(a, "--db") == 0 ||
+                    strcmp(a, "--spool") == 0)) {
+            i++; /* their values are not options */
+        } else if (strcmp(a, "-c") == 0) {
+            i++;
+        }
+    }
+    return true;
+}
+
+int
+cmd_milter(int argc, char **argv)
+{
+    wpm_options o = {0};
+    loader l = {.argc = argc, .argv = argv};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+        case O_RULES:
+        case O_NODEF:
+        case O_LIMIT:
+        case O_SET:
+            break; /* load_config() reads them, in order, at start and on reload */
+        case O_LISTEN:
+            o.listen = optarg;
+            break;
+        case O_USER:
+            o.user = optarg;
+            break;
+        case O_FG:
+            o.foreground = true;
+            break;
+        case O_DB:
+            o.db = optarg;
+            break;
+        case O_SPOOL:
+            o.spool = optarg;
+            break;
+        case 'h':
+            milter_usage(stdout);
+            return 0;
+        default:
+            milter_usage(stderr);
+            return WP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "watchpost: milter takes no arguments ('%s')\n", argv[optind]);
+        return WP_EXIT_USAGE;
+    }
+    /* a configuration error is reported now, on the terminal, not only in syslog */
+    cli_config probe;
+    cli_config_init(&probe);
+    bool ok = load_config(&l, &probe);
+    cli_config_fini(&probe);
+    if (!ok)
+        return WP_EXIT_USAGE;
+    o.load = load_config;
+    o.load_ctx = &l;
+    return wpm_run(&o);
+}

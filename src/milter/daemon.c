@@ -1,0 +1,200 @@
+/*
+ * daemon.c - the milter process: socket, privileges, store, engine, signals.
+ *
+ * libmilter owns SIGHUP/SIGTERM/SIGINT in a sigwait thread of its own and stops on any of
+ * them. To make SIGHUP mean "reload", smfi_main() runs in a second thread and the main
+ * thread sigwaits for the same signals: Linux hands a process-directed signal to the main
+ * thread first when it is waiting for it. SIGUSR1 reloads too and is never contended.
+ * SIGUSR2 is how the milter thread tells the main thread that smfi_main() returned.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "callbacks.h"
+#include "gen.h"
+#include "log.h"
+#include "milter.h"
+
+static int milter_status = -1;
+
+static void *
+milter_thread(void *arg)
+{
+    (void)arg;
+    milter_status = smfi_main();
+    kill(getpid(), SIGUSR2);
+    return NULL;
+}
+
+/* Switch to user (and its groups) when root; refuse to serve as root by accident. */
+static bool
+drop_privileges(const char *user, const char *sock_path)
+{
+    if (geteuid() != 0) {
+        if (user != NULL)
+            wpm_log(LOG_WARNING, "not root: --user %s ignored", user);
+        return true;
+    }
+    if (user == NULL) {
+        wpm_log(LOG_ERR, "started as root: give --user NAME (or milter.user) to run as");
+        return false;
+    }
+    if (strcmp(user, "root") == 0) {
+        wpm_log(LOG_WARNING, "running as root (--user root)");
+        return true;
+    }
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        wpm_log(LOG_ERR, "unknown user '%s'", user);
+        return false;
+    }
+    if (sock_path != NULL && chown(sock_path, pw->pw_uid, pw->pw_gid) != 0)
+        wpm_log(LOG_WARNING, "chown %s: %s", sock_path, strerror(errno));
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        wpm_log(LOG_ERR, "cannot switch to user '%s': %s", user, strerror(errno));
+        return false;
+    }
+    if (setuid(0) == 0) { /* paranoia: the switch must be irreversible */
+        wpm_log(LOG_ERR, "could regain root after switching to '%s'", user);
+        return false;
+    }
+    wpm_log(LOG_INFO, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+    return true;
+}
+
+static bool
+reload(const wpm_options *o)
+{
+    cli_config cfg;
+    cli_config_init(&cfg);
+    if (!o->load(o->load_ctx, &cfg)) {
+        cli_config_fini(&cfg);
+        wpm_log(LOG_ERR, "reload: configuration error; keeping the running engine");
+        return false;
+    }
+    char err[512];
+    wpm_gen *g = wpm_gen_build(&cfg, err, sizeof err);
+    cli_config_fini(&cfg);
+    if (g == NULL) {
+        wpm_log(LOG_ERR, "reload: %s; keeping the running engine", err);
+        return false;
+    }
+    wpm_gen_publish(g);
+    wpm_log(LOG_INFO, "reload: engine generation %u serves new messages", wpm_gen_number(g));
+    return true;
+}
+
+int
+wpm_run(const wpm_options *o)
+{
+    wpm_log_open(o->foreground);
+    cli_config cfg;
+    cli_config_init(&cfg);
+    if (!o->load(o->load_ctx, &cfg)) {
+        cli_config_fini(&cfg);
+        return WP_EXIT_USAGE;
+    }
+    const char *listen = o->listen           ? o->listen
+                         : cfg.milter_listen ? cfg.milter_listen
+                                             : WPM_DEFAULT_LISTEN;
+    const char *user = o->user ? o->user : cfg.milter_user;
+    int rc = WP_EXIT_USAGE;
+    wp_store *store = NULL;
+    char err[512];
+
+    if (smfi_setconn((char *)listen) != MI_SUCCESS ||
+        smfi_register(*wpm_callbacks(NULL)) != MI_SUCCESS) {
+        wpm_log(LOG_ERR, "bad listen address '%s'", listen);
+        goto out;
+    }
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        wpm_log(LOG_ERR, "cannot listen on '%s'", listen);
+        goto out;
+    }
+    const char *sock_path = NULL;
+    if (strncmp(listen, "unix:", 5) == 0)
+        sock_path = listen + 5;
+    else if (strncmp(listen, "local:", 6) == 0)
+        sock_path = listen + 6;
+    if (sock_path != NULL)
+        chmod(sock_path, 0660); /* the MTA reaches it through the group */
+    if (!drop_privileges(user, sock_path))
+        goto out;
+    if (!o->foreground && daemon(0, 0) != 0) {
+        wpm_log(LOG_ERR, "cannot detach: %s", strerror(errno));
+        goto out;
+    }
+
+    /* the store (as the unprivileged user, so its files are that user's) */
+    {
+        wp_store_config sc;
+        wp_store_config_init(&sc);
+        sc.db_path = o->db ? o->db : cfg.store_db ? cfg.store_db : CLI_DEFAULT_STORE_DB;
+        sc.spool_dir = o->spool          ? o->spool
+                       : cfg.store_spool ? cfg.store_spool
+                                         : CLI_DEFAULT_STORE_SPOOL;
+        err[0] = '\0';
+        wp_status st = wp_store_open(&sc, &store, err, sizeof err);
+        if (st != WP_OK) {
+            wpm_log(LOG_ERR, "%s", err[0] ? err : wp_strerror(st));
+            rc = WP_EXIT_ERRORS;
+            goto out;
+        }
+    }
+    wpm_gen *g = wpm_gen_build(&cfg, err, sizeof err);
+    if (g == NULL) {
+        wpm_log(LOG_ERR, "%s", err);
+        goto out;
+    }
+    wpm_gen_publish(g);
+    wpm_callbacks(store);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, milter_thread, NULL) != 0) {
+        wpm_log(LOG_ERR, "cannot start the milter thread");
+        goto out;
+    }
+    wpm_log(LOG_INFO, "listening on %s (engine generation %u)", listen, wpm_gen_number(g));
+    bool stopping = false;
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGUSR2)
+            break; /* smfi_main returned */
+        if (sig == SIGHUP || sig == SIGUSR1) {
+            reload(o);
+        } else if (!stopping) {
+            wpm_log(LOG_INFO, "signal %d: stopping", sig);
+            stopping = true;
+            smfi_stop();
+        }
+    }
+    pthread_join(th, NULL);
+    if (!stopping)
+        wpm_log(LOG_WARNING, "the milter library stopped by itself (status %d)", milter_status);
+    rc = milter_status == MI_SUCCESS ? 0 : WP_EXIT_ERRORS;
+    wpm_log(LOG_INFO, "stopped");
+out:
+    wpm_gen_shutdown();
+    wp_store_close(store);
+    cli_config_fini(&cfg);
+    closelog();
+    return rc;
+}

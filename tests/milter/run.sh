@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# tests/milter/run.sh - `watchpost milter` behind a real Postfix on loopback.
+#
+# usage: run.sh WATCHPOST FIXTURES RULES
+# A private Postfix instance (own config, queue and log in a temporary directory, SMTP on
+# 127.0.0.1:high port, virtual delivery into mbox files, never relays) calls the milter on
+# another loopback port. swaks sends: a clean message (delivered with X-Watchpost-* headers),
+# the EICAR fixture (quarantined, not delivered), a message while the milter is killed -9
+# (4xx, kept by the sender; re-sent after the restart and delivered), and after a SIGHUP
+# that switches malware to reject, the EICAR fixture again (550 5.7.1 with a reference).
+# Every message sent must be accounted for. Exit 77 (skip) when Postfix cannot run here.
+set -uo pipefail
+WP=$1 FIX=$2 RULES=$3
+export WATCHPOST_RULES=$RULES
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; dump; exit 1; }
+pass=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+
+[[ $EUID -eq 0 ]] || skip "needs root to start a Postfix instance"
+command -v postfix >/dev/null || skip "postfix not installed (scripts/install-deps.sh)"
+command -v swaks >/dev/null || skip "swaks not installed (scripts/install-deps.sh)"
+id nobody >/dev/null 2>&1 || skip "no user 'nobody' to run the milter and deliver as"
+
+T=$(mktemp -d /tmp/wp-milter.XXXXXX)
+chmod 755 "$T"
+CONF=$T/etc MPID=
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && { echo $p; return; }
+  done
+  echo 0
+}
+SPORT=$(free_port) MPORT=$(free_port)
+[[ $SPORT != "$MPORT" ]] || MPORT=$((SPORT + 1))
+
+dump() {
+  echo "--- postfix log"; tail -n 40 "$T/postfix.log" 2>/dev/null
+  echo "--- milter log"; tail -n 40 "$T/milter.log" 2>/dev/null
+}
+cleanup() {
+  [[ -n $MPID ]] && kill "$MPID" 2>/dev/null
+  postfix -c "$CONF" stop >/dev/null 2>&1
+  sleep 0.5
+  [[ -n ${KEEP:-} ]] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+# ---- the Postfix instance
+mkdir -p "$CONF" "$T/queue" "$T/data" "$T/vmail" "$T/store"
+chown postfix "$T/data"
+chown nobody:nogroup "$T/vmail" "$T/store"
+printf 'bob@watchpost.test bob\nalice@watchpost.test alice\n' > "$CONF/vmailbox"
+cat > "$CONF/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $T/queue
+data_directory = $T/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.watchpost.test
+mydomain = watchpost.test
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+virtual_mailbox_domains = watchpost.test
+virtual_mailbox_base = $T/vmail
+virtual_mailbox_maps = texthash:$CONF/vmailbox
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+default_transport = error:offline test box
+relay_transport = error:offline test box
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+smtpd_authorized_xclient_hosts = 127.0.0.1
+maillog_file = $T/postfix.log
+maillog_file_prefixes = /var, /dev/stdout, $T
+smtpd_milters = inet:127.0.0.1:$MPORT
+non_smtpd_milters =
+milter_default_action = tempfail
+milter_protocol = 6
+milter_connect_timeout = 5s
+milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
+CF
+# master.cf: SMTP on our port only, nothing chrooted (the queue is not a chroot tree)
+awk -v port="$SPORT" '
+  /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+  /^[a-z0-9]/ && NF >= 8 && $5 == "y" { $5 = "n" }
+  { print }' /etc/postfix/master.cf > "$CONF/master.cf"
+: > "$T/postfix.log"
+postfix -c "$CONF" check > "$T/check.log" 2>&1 || { cat "$T/check.log"; skip "postfix check fails here"; }
+postfix -c "$CONF" start > "$T/start.log" 2>&1 || { cat "$T/start.log"; skip "postfix does not start here"; }
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null && break; sleep 0.2; done
+(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null || skip "postfix does not listen on 127.0.0.1:$SPORT"
+
+# ---- the milter
+printf 'action.malware = quarantine\nmilter.internal_networks = 10.0.0.0/8\n' > "$T/watchpost.conf"
+chmod 644 "$T/watchpost.conf"
+start_milter() {
+  "$WP" milter -c "$T/watchpost.conf" --listen "inet:$MPORT@127.0.0.1" --user nobody \
+    --foreground --db "$T/store/store.db" --spool "$T/store/spool" >> "$T/milter.log" 2>&1 &
+  MPID=$!
+  starts=$((starts + 1))
+  # the socket accepts before the rules are compiled: wait for the "listening" line
+  for _ in $(seq 600); do
+    [[ $(grep -c "listening on" "$T/milter.log") -ge $starts ]] && return 0
+    kill -0 "$MPID" 2>/dev/null || fail "milter exited at start"
+    sleep 0.1
+  done
+  fail "milter not ready within 60 s"
+}
+starts=0
+start_milter
+grep -q "running as nobody" "$T/milter.log" || fail "milter did not drop privileges"
+
+send() { # send ID SWAKS-ARGS... : output in $T/swaks.ID
+  local id=$1; shift
+  swaks --server "127.0.0.1:$SPORT" --from alice@example.org --to bob@watchpost.test \
+    --timeout 30 "$@" > "$T/swaks.$id" 2>&1
+}
+mbox=$T/vmail/bob
+delivered() { grep -c "^Subject: $1" "$mbox" 2>/dev/null || true; }
+wait_delivered() { # SUBJECT COUNT
+  for _ in $(seq 50); do [[ $(delivered "$1") -ge $2 ]] && return 0; sleep 0.2; done
+  return 1
+}
+sent=0 n_delivered=0 n_quarantined=0 n_rejected=0 n_deferred=0
+
+# 1. clean -> delivered with our headers
+send clean --header "Subject: wp-clean-1" --body "hello from the milter test"; sent=$((sent + 1))
+grep -q "^<-  250 .*queued" "$T/swaks.clean" || fail "clean message not accepted: $(tail -3 "$T/swaks.clean")"
+wait_delivered wp-clean-1 1 || fail "clean message not delivered"
+grep -q "^X-Watchpost-Verdict: clean" "$mbox" || fail "no X-Watchpost-Verdict header"
+grep -q "^X-Watchpost-Score: 0" "$mbox" || fail "no X-Watchpost-Score header"
+grep -q "^X-Watchpost-Severity: 0" "$mbox" || fail "no X-Watchpost-Severity header"
+grep -q "^X-Watchpost-Findings: " "$mbox" || fail "no X-Watchpost-Findings header"
+n_delivered=$((n_delivered + 1)); ok "clean message delivered with X-Watchpost-* headers"
+
+# 1b. a forged verdict header is replaced, not kept
+send forged --header "Subject: wp-forged" --header "X-Watchpost-Verdict: forged" --body "hi"
+sent=$((sent + 1))
+wait_delivered wp-forged 1 || fail "forged-header message not delivered"
+grep -q "^X-Watchpost-Verdict: forged" "$mbox" && fail "a sender's X-Watchpost-Verdict survived"
+n_delivered=$((n_delivered + 1)); ok "forged X-Watchpost-Verdict removed"
+
+# 2. EICAR -> quarantined in our spool, not delivered
+send eicar --data "$FIX/eicar_nested.eml"; sent=$((sent + 1))
+grep -q "^<-  250 " "$T/swaks.eicar" || fail "quarantined message not answered 250"
+sleep 1
+grep -q "EICAR" "$mbox" && fail "the EICAR message was delivered"
+"$WP" quarantine list --db "$T/store/store.db" > "$T/qlist" 2>&1 || fail "quarantine list: $(cat "$T/qlist")"
+[[ $(grep -c "alice@example.org" "$T/qlist") -eq 1 ]] || fail "quarantine list: $(cat "$T/qlist")"
+n_quarantined=$((n_quarantined + 1)); ok "EICAR quarantined and not delivered"
+
+# 3. milter killed -9 -> 4xx; restart; the sender's retry is delivered
+kill -9 "$MPID"; wait "$MPID" 2>/dev/null; MPID=
+send down --header "Subject: wp-retry-1" --body "sent while the milter was down"; sent=$((sent + 1))
+grep -qE "^<\*\* +4[0-9][0-9] " "$T/swaks.down" || fail "milter down: no 4xx: $(tail -3 "$T/swaks.down")"
+grep -q "^<-  250 .*queued" "$T/swaks.down" && fail "milter down but the message was queued"
+n_deferred=$((n_deferred + 1)); ok "milter down -> $(grep -E '^<\*\* +4' "$T/swaks.down" | head -1)"
+start_milter
+postqueue -c "$CONF" -f
+send retry --header "Subject: wp-retry-1" --body "sent while the milter was down"
+grep -q "^<-  250 .*queued" "$T/swaks.retry" || fail "retry not accepted"
+wait_delivered wp-retry-1 1 || fail "retried message not delivered"
+n_delivered=$((n_delivered + 1)); n_deferred=$((n_deferred - 1))
+ok "after restart the deferred message was delivered"
+
+# 4. SIGHUP: malware now rejects; the new engine serves the next message
+printf 'action.malware = reject\nmilter.internal_networks = 10.0.0.0/8\n' > "$T/watchpost.conf"
+kill -HUP "$MPID"
+for _ in $(seq 300); do grep -q "generation 2 serves" "$T/milter.log" && break; sleep 0.2; done
+grep -q "generation 2 serves" "$T/milter.log" || fail "SIGHUP did not reload"
+kill -0 "$MPID" 2>/dev/null || fail "milter died on SIGHUP"
+send reject --data "$FIX/eicar_nested.eml"; sent=$((sent + 1))
+grep -qE "^<\*\* +550 5\.7\.1 rejected by policy, reference [0-9a-f]{16}" "$T/swaks.reject" ||
+  fail "no 550 with a reference: $(grep '^<\*\*' "$T/swaks.reject")"
+grep -qi "eicar\|malware\|YARA" <(grep '^<\*\*' "$T/swaks.reject") && fail "reply leaks detection details"
+ref=$(grep -oE "reference [0-9a-f]{16}" "$T/swaks.reject" | awk '{print $2}')
+"$WP" quarantine list --db "$T/store/store.db" > "$T/qlist" 2>&1
+grep -q "$ref" "$T/qlist" || fail "rejected message $ref not kept in the spool: $(cat "$T/qlist")"
+n_rejected=$((n_rejected + 1)); ok "after SIGHUP malware is rejected with reference $ref (kept)"
+
+# 4b. the spool cannot be written: tempfail, never accept or drop; the retry is kept
+chmod 000 "$T/store/spool"
+send nostore --data "$FIX/eicar_nested.eml"; sent=$((sent + 1))
+chmod 700 "$T/store/spool"
+grep -qE "^<\*\* +4[0-9][0-9] " "$T/swaks.nostore" ||
+  fail "store failure: no 4xx: $(grep '^<\*\*' "$T/swaks.nostore")"
+grep -q "tempfail: cannot quarantine" "$T/milter.log" || fail "store failure not logged"
+send nostore2 --data "$FIX/eicar_nested.eml"
+grep -qE "^<\*\* +550 5\.7\.1 rejected by policy" "$T/swaks.nostore2" || fail "retry after store failure"
+n_rejected=$((n_rejected + 1)); ok "unwritable spool -> $(grep -E '^<\*\* +4' "$T/swaks.nostore" | head -1); retry kept"
+
+# 5. accounting: every message sent is delivered, quarantined or rejected-and-kept
+postqueue -c "$CONF" -p > "$T/queue.txt" 2>&1
+grep -q "Mail queue is empty" "$T/queue.txt" || fail "Postfix queue not empty: $(cat "$T/queue.txt")"
+got=$(grep -c "^Subject: wp-" "$mbox")
+[[ $got -eq $n_delivered ]] || fail "mailbox has $got test messages, expected $n_delivered"
+"$WP" events --db "$T/store/store.db" > "$T/events" 2>&1 || fail "events: $(cat "$T/events")"
+total=$((n_delivered + n_quarantined + n_rejected + n_deferred))
+[[ $total -eq $sent ]] || fail "sent $sent, accounted $total"
+ok "sent $sent: delivered $n_delivered, quarantined $n_quarantined, rejected $n_rejected, lost 0"
+
+# 6. SIGTERM stops cleanly
+kill -TERM "$MPID"; wait "$MPID"; rc=$?; MPID=
+[[ $rc -eq 0 ]] || fail "milter exit status $rc after SIGTERM"
+ok "SIGTERM: clean exit"
+echo "$pass passed, 0 failed"
