@@ -33,6 +33,7 @@ typedef struct cli_config {
     char *milter_listen;     /* "milter.listen"; NULL: the milter's default */
     char *milter_user;       /* "milter.user"; NULL: the milter's default */
     struct wpm_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
+    wp_alert_config alert;               /* "alert.*": where decisions are pushed */
 } cli_config;
 
 #define CLI_DEFAULT_STORE_DB    "/var/lib/watchpost/watchpost.db"

@@ -27,6 +27,7 @@ cli_config_init(cli_config *c)
     c->default_rules = true;
     c->jobs = 0; /* 0: one per online CPU */
     wp_engine_config_init(&c->engine);
+    wp_alert_config_init(&c->alert);
 }
 
 void
@@ -93,6 +94,8 @@ set_key(cli_config *c, const char *key, const char *val, char *err, size_t errle
 {
     if (strncmp(key, "milter.", 7) == 0)
         return set_milter_key(c, key, val, err, errlen);
+    if (strncmp(key, "alert.", 6) == 0)
+        return wp_alerter_config_set(&c->alert, key, val, err, errlen) == WP_OK;
     if (strcmp(key, "store.db") == 0)
         return set_store_path(&c->store_db, key, val, err, errlen);
     if (strcmp(key, "store.spool") == 0)
@@ -138,6 +141,7 @@ cli_config_fini(cli_config *c)
     wpm_netlist_free(c->milter_networks);
     c->milter_listen = c->milter_user = NULL;
     c->milter_networks = NULL;
+    wp_alert_config_fini(&c->alert);
 }
 
 bool

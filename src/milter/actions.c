@@ -5,9 +5,31 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gen.h"
 #include "log.h"
+
+/* Where decisions are pushed (alert.*); NULL: nowhere. Set once before serving. */
+static wp_alerter *the_alerter;
+
+void
+wpm_actions_set_alerter(wp_alerter *a)
+{
+    the_alerter = a;
+}
+
+/* Push the decision at once; wp_alert_decision() only enqueues and applies the severity
+ * gate, so the mail flow never waits for a webhook. */
+static void
+alert(const wp_report *r, const wp_envelope *env, const char *ref)
+{
+    if (the_alerter == NULL)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    wp_alert_decision(the_alerter, r, env, ref, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
 
 /* Codes of the findings that carry weight, comma separated, cut with ",..." to fit. */
 static void
@@ -81,6 +103,7 @@ act(SMFICTX *ctx, wpm_conn *c, wp_store *store, const wp_report *r, const wp_env
         }
         wpm_log(LOG_INFO, "%s: %s verdict=%s score=%d severity=%d", qid, wp_action_name(a), vname,
                 r->verdict.score, r->verdict.severity);
+        alert(r, env, NULL);
         return SMFIS_ACCEPT;
     }
 
@@ -91,6 +114,8 @@ act(SMFICTX *ctx, wpm_conn *c, wp_store *store, const wp_report *r, const wp_env
                 err[0] ? err : wp_strerror(st));
         return SMFIS_TEMPFAIL;
     }
+    /* kept durably: from here on the decision stands, whatever the reply path does */
+    alert(r, env, ref);
     if (a == WP_ACTION_REJECT) {
         char text[96];
         snprintf(text, sizeof text, "rejected by policy, reference %s", ref);

@@ -14,10 +14,14 @@
 #include <libmilter/mfapi.h>
 
 #include "msg.h"
+#include "watchpost/alert.h"
 #include "watchpost/store.h"
 
 #define WPM_MAX_FINDINGS_HDR 512 /* bytes of the X-Watchpost-Findings value */
 
 sfsistat wpm_end_of_message(SMFICTX *ctx, wpm_conn *c, wp_store *store);
+
+/* Where decisions are pushed (the daemon's alerter, or NULL). */
+void wpm_actions_set_alerter(wp_alerter *a);
 
 #endif

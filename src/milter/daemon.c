@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "callbacks.h"
 #include "gen.h"
 #include "log.h"
@@ -108,6 +109,7 @@ wpm_run(const wpm_options *o)
     const char *user = o->user ? o->user : cfg.milter_user;
     int rc = WP_EXIT_USAGE;
     wp_store *store = NULL;
+    wp_alerter *alerter = NULL;
     char err[512];
 
     if (smfi_setconn((char *)listen) != MI_SUCCESS ||
@@ -165,6 +167,17 @@ wpm_run(const wpm_options *o)
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* alerts: syslog by default, a webhook and mail when configured (alert.*). Made after the
+     * signals are blocked, so its sender thread never takes the signals meant for sigwait. */
+    {
+        err[0] = '\0';
+        wp_status st = wp_alerter_new(&cfg.alert, &alerter, err, sizeof err);
+        if (st != WP_OK) {
+            wpm_log(LOG_ERR, "alerts: %s", err[0] ? err : wp_strerror(st));
+            goto out;
+        }
+        wpm_actions_set_alerter(alerter);
+    }
     pthread_t th;
     if (pthread_create(&th, NULL, milter_thread, NULL) != 0) {
         wpm_log(LOG_ERR, "cannot start the milter thread");
@@ -192,6 +205,11 @@ wpm_run(const wpm_options *o)
     rc = milter_status == MI_SUCCESS ? 0 : WP_EXIT_ERRORS;
     wpm_log(LOG_INFO, "stopped");
 out:
+    if (alerter != NULL) {
+        wp_alerter_flush(alerter, 2000); /* what is queued still goes out, briefly */
+        wpm_actions_set_alerter(NULL);
+        wp_alerter_free(alerter);
+    }
     wpm_gen_shutdown();
     wp_store_close(store);
     cli_config_fini(&cfg);

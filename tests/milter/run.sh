@@ -42,6 +42,7 @@ dump() {
   echo "--- milter log"; tail -n 40 "$T/milter.log" 2>/dev/null
 }
 cleanup() {
+  [[ -n ${APID:-} ]] && kill "$APID" 2>/dev/null
   [[ -n $MPID ]] && kill "$MPID" 2>/dev/null
   postfix -c "$CONF" stop >/dev/null 2>&1
   sleep 0.5
@@ -98,8 +99,24 @@ postfix -c "$CONF" start > "$T/start.log" 2>&1 || { cat "$T/start.log"; skip "po
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null && break; sleep 0.2; done
 (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null || skip "postfix does not listen on 127.0.0.1:$SPORT"
 
+# ---- a webhook receiver for the alerts (one JSON body per line in $T/alerts.jsonl)
+APORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 - "$APORT" "$T/alerts.jsonl" > "$T/alertd.log" 2>&1 <<'PY' &
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+APID=$!
+
 # ---- the milter
-printf 'action.malware = quarantine\nmilter.internal_networks = 10.0.0.0/8\n' > "$T/watchpost.conf"
+printf 'action.malware = quarantine\nmilter.internal_networks = 10.0.0.0/8\nalert.min_severity = 1\nalert.webhook = http://127.0.0.1:%s/alert\n' "$APORT" > "$T/watchpost.conf"
 chmod 644 "$T/watchpost.conf"
 start_milter() {
   "$WP" milter -c "$T/watchpost.conf" --listen "inet:$MPORT@127.0.0.1" --user nobody \
@@ -156,6 +173,13 @@ grep -q "EICAR" "$mbox" && fail "the EICAR message was delivered"
 "$WP" quarantine list --db "$T/store/store.db" > "$T/qlist" 2>&1 || fail "quarantine list: $(cat "$T/qlist")"
 [[ $(grep -c "alice@example.org" "$T/qlist") -eq 1 ]] || fail "quarantine list: $(cat "$T/qlist")"
 n_quarantined=$((n_quarantined + 1)); ok "EICAR quarantined and not delivered"
+# ... and pushed at once to the webhook: one alert, for this message, with its reference
+for _ in $(seq 50); do [[ -s "$T/alerts.jsonl" ]] && break; sleep 0.1; done
+[[ $(wc -l < "$T/alerts.jsonl" 2>/dev/null || echo 0) -eq 1 ]] || fail "expected one alert, got: $(cat "$T/alerts.jsonl" 2>/dev/null)"
+grep -q '"malware"' "$T/alerts.jsonl" || fail "alert does not say malware: $(cat "$T/alerts.jsonl")"
+ref=$(awk 'NR==2{print $1}' "$T/qlist")
+grep -q "$ref" "$T/alerts.jsonl" || fail "alert does not carry the quarantine reference $ref"
+ok "alert for the quarantined message reached the webhook"
 
 # 3. milter killed -9 -> 4xx; restart; the sender's retry is delivered
 kill -9 "$MPID"; wait "$MPID" 2>/dev/null; MPID=
