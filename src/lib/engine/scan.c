@@ -44,6 +44,11 @@ add_finding(wp_scan *s, const char *code, int weight, const char *where, const c
     char *ev = wp_arena_vprintf(s->a, fmt, ap);
     if (ev == NULL)
         return;
+    /* evidence is one printable line whatever an analyzer quoted from the message (a folded
+     * header, a domain with a line break): control bytes become spaces */
+    for (char *p = ev; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
     if (where == NULL)
         where = "message";
     /* the same code at the same place with the same evidence is one finding */
