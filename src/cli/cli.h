@@ -70,6 +70,9 @@ int cmd_milter(int argc, char **argv);
 /* "2026-11-26", "2026-11-26T10:00[:00][Z]", or relative to now: "-90s", "-15m", "-1h",
  * "-7d", "-2w". Returns false on anything else. */
 bool cli_parse_time(const char *s, long long now, long long *out);
+/* Option values for the store commands: print "watchpost: OPT ..." and return false when bad. */
+bool cli_opt_long(const char *opt, const char *s, long lo, long hi, long *out);
+bool cli_opt_time(const char *opt, const char *s, long long *out);
 /* ISO-8601 UTC, "2026-11-26T10:00:00Z"; buf of at least 21 bytes. */
 const char *cli_format_time(long long t, char *buf, size_t len);
 /* Copies s into buf (len bytes) cut at a UTF-8 boundary, "..." marking a cut; NULL -> "-". */

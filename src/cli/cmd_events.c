@@ -305,8 +305,8 @@ action_name(int i)
     return wp_action_name((wp_action)i);
 }
 
-static bool
-parse_long(const char *opt, const char *s, long lo, long hi, long *out)
+bool
+cli_opt_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
     errno = 0;
     char *end;
@@ -319,8 +319,8 @@ parse_long(const char *opt, const char *s, long lo, long hi, long *out)
     return true;
 }
 
-static bool
-parse_time_opt(const char *opt, const char *s, long long *out)
+bool
+cli_opt_time(const char *opt, const char *s, long long *out)
 {
     if (cli_parse_time(s, (long long)time(NULL), out))
         return true;
@@ -388,15 +388,15 @@ events_main(int argc, char **argv, cli_config *cfg)
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case O_SINCE:
-            if (!parse_time_opt("--since", optarg, &f.since))
+            if (!cli_opt_time("--since", optarg, &f.since))
                 return WP_EXIT_USAGE;
             break;
         case O_UNTIL:
-            if (!parse_time_opt("--until", optarg, &f.until))
+            if (!cli_opt_time("--until", optarg, &f.until))
                 return WP_EXIT_USAGE;
             break;
         case O_SEV:
-            if (!parse_long("--severity", optarg, 0, 5, &v))
+            if (!cli_opt_long("--severity", optarg, 0, 5, &v))
                 return WP_EXIT_USAGE;
             f.min_severity = (int)v;
             break;
@@ -428,12 +428,12 @@ events_main(int argc, char **argv, cli_config *cfg)
             f.finding_code = optarg;
             break;
         case O_ID:
-            if (!parse_long("--id", optarg, 1, LONG_MAX, &v))
+            if (!cli_opt_long("--id", optarg, 1, LONG_MAX, &v))
                 return WP_EXIT_USAGE;
             f.id = v;
             break;
         case O_LIMIT:
-            if (!parse_long("--limit", optarg, 1, EVENTS_MAX_LIMIT, &limit))
+            if (!cli_opt_long("--limit", optarg, 1, EVENTS_MAX_LIMIT, &limit))
                 return WP_EXIT_USAGE;
             break;
         case O_JSON:

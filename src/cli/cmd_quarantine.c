@@ -425,31 +425,6 @@ do_expire(wp_store *st, const qopts *o)
 }
 
 static bool
-parse_num(const char *opt, const char *s, long lo, long hi, long *out)
-{
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "watchpost: %s wants a number from %ld to %ld, got '%s'\n", opt, lo, hi, s);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool
-parse_time(const char *opt, const char *s, long long *out)
-{
-    if (cli_parse_time(s, (long long)time(NULL), out))
-        return true;
-    fprintf(stderr,
-            "watchpost: %s: bad time '%s' (want 2026-11-26, 2026-11-26T10:00:00Z or -1h, -7d)\n",
-            opt, s);
-    return false;
-}
-
-static bool
 is_ref(const char *s)
 {
     if (strlen(s) != WP_QUARANTINE_REF_SIZE - 1)
@@ -541,12 +516,12 @@ parse_args(int argc, char **argv, qopts *o)
             break;
         case O_SINCE:
             applies = A_LIST;
-            if (!parse_time("--since", optarg, &o->f.since))
+            if (!cli_opt_time("--since", optarg, &o->f.since))
                 return false;
             break;
         case O_UNTIL:
             applies = A_LIST;
-            if (!parse_time("--until", optarg, &o->f.until))
+            if (!cli_opt_time("--until", optarg, &o->f.until))
                 return false;
             break;
         case O_SENDER:
@@ -559,7 +534,7 @@ parse_args(int argc, char **argv, qopts *o)
             break;
         case O_LIMIT:
             applies = A_LIST;
-            if (!parse_num("--limit", optarg, 1, 1000000, &o->limit))
+            if (!cli_opt_long("--limit", optarg, 1, 1000000, &o->limit))
                 return false;
             break;
         case O_JSON:
@@ -585,7 +560,7 @@ parse_args(int argc, char **argv, qopts *o)
             break;
         case O_DAYS:
             applies = A_EXPIRE;
-            if (!parse_num("--days", optarg, 0, 36500, &o->days))
+            if (!cli_opt_long("--days", optarg, 0, 36500, &o->days))
                 return false;
             break;
         case O_DB:
