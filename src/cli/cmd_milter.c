@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "milter/milter.h"
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {{"config", required_argument, NULL, 'c
 typedef struct loader {
     int argc;
     char **argv;
+    char *cache_default; /* "rules.cache=DIR" applied before the configuration, or NULL */
 } loader;
 
 /* The configuration files, then the command line's rules, limits and settings in order:
@@ -84,6 +86,8 @@ static bool
 load_config(void *ctx, cli_config *cfg)
 {
     loader *l = ctx;
+    if (l->cache_default != NULL && !cli_config_set(cfg, l->cache_default))
+        return false;
     if (!cli_config_load_args(cfg, l->argc, l->argv))
         return false;
     for (int i = 1; i < l->argc; i++) {
@@ -112,6 +116,30 @@ load_config(void *ctx, cli_config *cfg)
         }
     }
     return true;
+}
+
+/*
+ * The compiled-rules cache defaults to "rules-cache" beside the store database: the milter
+ * runs as an unprivileged user whose $HOME (inherited, or /nonexistent) it cannot write, and
+ * without a cache every start and every SIGHUP would recompile the rules (seconds, during
+ * which a reload is not yet in effect). rules.cache in the configuration still wins.
+ */
+static char *
+rules_cache_default(const char *db)
+{
+    if (db == NULL)
+        db = CLI_DEFAULT_STORE_DB;
+    const char *slash = strrchr(db, '/');
+    int dirlen = slash == NULL ? 0 : (int)(slash - db);
+    char cwd[4096] = "";
+    if (db[0] != '/' && getcwd(cwd, sizeof cwd) == NULL)
+        return NULL; /* no absolute directory to offer: the rules module's own default */
+    size_t cap = strlen(cwd) + (size_t)dirlen + 64;
+    char *s = malloc(cap);
+    if (s != NULL)
+        snprintf(s, cap, "rules.cache=%s%s%.*s/rules-cache", cwd, cwd[0] && dirlen ? "/" : "",
+                 dirlen, db);
+    return s;
 }
 
 int
@@ -160,10 +188,14 @@ cmd_milter(int argc, char **argv)
     cli_config probe;
     cli_config_init(&probe);
     bool ok = load_config(&l, &probe);
+    if (ok)
+        l.cache_default = rules_cache_default(o.db ? o.db : probe.store_db);
     cli_config_fini(&probe);
     if (!ok)
         return WP_EXIT_USAGE;
     o.load = load_config;
     o.load_ctx = &l;
-    return wpm_run(&o);
+    int rc = wpm_run(&o);
+    free(l.cache_default);
+    return rc;
 }
