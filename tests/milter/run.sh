@@ -26,16 +26,10 @@ id nobody >/dev/null 2>&1 || skip "no user 'nobody' to run the milter and delive
 T=$(mktemp -d /tmp/wp-milter.XXXXXX)
 chmod 755 "$T"
 CONF=$T/etc MPID=
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
-    ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && { echo $p; return; }
-  done
-  echo 0
-}
-SPORT=$(free_port) MPORT=$(free_port)
+. "$(dirname "$0")/postfix-env.sh"
+SPORT=$(pf_free_port) MPORT=$(pf_free_port) RPORT=$(pf_free_port)
 [[ $SPORT != "$MPORT" ]] || MPORT=$((SPORT + 1))
+[[ $RPORT != "$SPORT" && $RPORT != "$MPORT" ]] || RPORT=$((MPORT + 1))
 
 dump() {
   echo "--- postfix log"; tail -n 40 "$T/postfix.log" 2>/dev/null
@@ -44,60 +38,16 @@ dump() {
 cleanup() {
   [[ -n ${APID:-} ]] && kill "$APID" 2>/dev/null
   [[ -n $MPID ]] && kill "$MPID" 2>/dev/null
-  postfix -c "$CONF" stop >/dev/null 2>&1
+  pf_stop "$T"
   sleep 0.5
   [[ -n ${KEEP:-} ]] || rm -rf "$T"
 }
 trap cleanup EXIT
 
-# ---- the Postfix instance
-mkdir -p "$CONF" "$T/queue" "$T/data" "$T/vmail" "$T/store"
-chown postfix "$T/data"
-chown nobody:nogroup "$T/vmail" "$T/store"
-printf 'bob@watchpost.test bob\nalice@watchpost.test alice\n' > "$CONF/vmailbox"
-cat > "$CONF/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.watchpost.test
-mydomain = watchpost.test
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-virtual_mailbox_domains = watchpost.test
-virtual_mailbox_base = $T/vmail
-virtual_mailbox_maps = texthash:$CONF/vmailbox
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-default_transport = error:offline test box
-relay_transport = error:offline test box
-smtp_dns_support_level = disabled
-smtpd_peername_lookup = no
-smtpd_authorized_xclient_hosts = 127.0.0.1
-maillog_file = $T/postfix.log
-maillog_file_prefixes = /var, /dev/stdout, $T
-smtpd_milters = inet:127.0.0.1:$MPORT
-non_smtpd_milters =
-milter_default_action = tempfail
-milter_protocol = 6
-milter_connect_timeout = 5s
-milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
-CF
-# master.cf: SMTP on our port only, nothing chrooted (the queue is not a chroot tree)
-awk -v port="$SPORT" '
-  /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
-  /^[a-z0-9]/ && NF >= 8 && $5 == "y" { $5 = "n" }
-  { print }' /etc/postfix/master.cf > "$CONF/master.cf"
-: > "$T/postfix.log"
-postfix -c "$CONF" check > "$T/check.log" 2>&1 || { cat "$T/check.log"; skip "postfix check fails here"; }
-postfix -c "$CONF" start > "$T/start.log" 2>&1 || { cat "$T/start.log"; skip "postfix does not start here"; }
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null && break; sleep 0.2; done
-(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null || skip "postfix does not listen on 127.0.0.1:$SPORT"
+# ---- the Postfix instance (and a milter-free port for releases from quarantine)
+mkdir -p "$T/store"
+chown nobody:nogroup "$T/store"
+why=$(pf_setup "$T" "$SPORT" "inet:127.0.0.1:$MPORT" "$RPORT") || skip "$why"
 
 # ---- a webhook receiver for the alerts (one JSON body per line in $T/alerts.jsonl)
 APORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
