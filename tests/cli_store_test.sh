@@ -225,11 +225,26 @@ run q_tampered 2 $QU show --raw "$R_MAL"
 [ -s "$TMP/q_tampered.out" ] && fail "q_tampered: an altered file was served"
 cp "$TMP/mal.keep" "$SPOOL/$R_MAL.eml"
 
-# release
-run q_release 0 $QU release --by alice "$R_ALICE"
-grep -q "released $R_ALICE by alice" "$TMP/q_release.out" || fail "q_release: no confirmation"
-grep -q "sendmail -i -f 'alice@sender.example' -- 'bob@receiver.example' 'carol@receiver.example'" \
-    "$TMP/q_release.out" || fail "q_release: no re-injection hint"
+# release: refused while the SMTP server is unreachable (stays held), then re-injected into
+# a real SMTP listener (tests/smtp_sink.py) with the original envelope and bytes
+run q_release_down 2 $QU release --by alice --smtp 127.0.0.1:1 "$R_ALICE"
+grep -q "stays held" "$TMP/q_release_down.err" || fail "q_release_down: $(cat "$TMP/q_release_down.err")"
+mkdir -p "$TMP/sink"
+python3 "$(dirname "$0")/smtp_sink.py" "$TMP/sink.port" "$TMP/sink" &
+SINK=$!
+for _ in $(seq 50); do [ -s "$TMP/sink.port" ] && break; sleep 0.1; done
+[ -s "$TMP/sink.port" ] || fail "smtp_sink did not start"
+run q_release 0 $QU release --by alice --smtp "127.0.0.1:$(cat "$TMP/sink.port")" "$R_ALICE"
+kill $SINK
+grep -q "released $R_ALICE by alice: re-injected via 127.0.0.1:[0-9]* to 2 recipients" \
+    "$TMP/q_release.out" || fail "q_release: $(cat "$TMP/q_release.out")"
+grep -qx "MAIL FROM:<alice@sender.example>" "$TMP/sink/1.env" || fail "q_release: envelope sender: $(cat "$TMP/sink/1.env")"
+grep -qx "RCPT TO:<bob@receiver.example>" "$TMP/sink/1.env" || fail "q_release: recipient bob"
+grep -qx "RCPT TO:<carol@receiver.example>" "$TMP/sink/1.env" || fail "q_release: recipient carol"
+head -1 "$TMP/sink/1.eml" | grep -q "^X-Watchpost-Released: $R_ALICE by alice; " || fail "q_release: no trace header"
+tail -n +2 "$TMP/sink/1.eml" | tr -d '\r' > "$TMP/released.body"
+$QU show --raw "$R_ALICE" | tr -d '\r' > "$TMP/original.body"
+cmp -s "$TMP/released.body" "$TMP/original.body" || fail "q_release: the re-injected message differs from the original"
 run q_list2 0 $QU list
 grep -q "^$R_ALICE .* released alice " "$TMP/q_list2.out" || fail "q_list2: not shown released by alice"
 run q_list2_json 0 $QU list --json --state released

@@ -34,10 +34,14 @@ typedef struct cli_config {
     char *milter_user;       /* "milter.user"; NULL: the milter's default */
     struct wpm_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
     wp_alert_config alert;               /* "alert.*": where decisions are pushed */
+    char *release_smtp;  /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
+    long retention_days; /* "quarantine.retention_days"; 0: no automatic expiry */
 } cli_config;
 
 #define CLI_DEFAULT_STORE_DB    "/var/lib/watchpost/watchpost.db"
 #define CLI_DEFAULT_STORE_SPOOL "/var/lib/watchpost/quarantine"
+/* a Postfix smtpd without milters (contrib/postfix-master.cf.snippet), as amavis' 10025 */
+#define CLI_DEFAULT_RELEASE_SMTP "127.0.0.1:10025"
 
 void cli_config_init(cli_config *c);
 void cli_config_fini(cli_config *c);

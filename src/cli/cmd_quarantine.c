@@ -27,7 +27,7 @@ quarantine_usage(FILE *out)
         "SYNOPSIS\n"
         "    watchpost quarantine list [--all | --state STATE] [filters] [--json]\n"
         "    watchpost quarantine show REF [--raw | --json]\n"
-        "    watchpost quarantine release REF [--by NAME] [--to-stdout]\n"
+        "    watchpost quarantine release REF [--by NAME] [--smtp URL | --to-stdout]\n"
         "    watchpost quarantine delete REF [--by NAME]\n"
         "    watchpost quarantine expire --days N\n"
         "\n"
@@ -36,12 +36,16 @@ quarantine_usage(FILE *out)
         "    the listings. 'list' shows held and released messages, newest first ('--all'\n"
         "    adds the tombstones of deleted ones). 'show' prints the envelope, headers,\n"
         "    verdict, reasons and findings; '--raw' writes the original bytes instead (checked\n"
-        "    against the recorded SHA-256). 'release' marks a held message released and\n"
-        "    records who did it; re-injecting it into the mail flow is the milter's job\n"
-        "    ('watchpost milter release', not yet available): until then '--to-stdout' writes\n"
-        "    the message so it can be piped into 'sendmail -i -f SENDER -- RCPT...'. 'delete'\n"
-        "    removes the file and leaves a tombstone saying who and when. 'expire' deletes\n"
-        "    every file older than N days (tombstones by 'retention') and prints each one.\n"
+        "    against the recorded SHA-256). 'release' re-injects a held message over SMTP to\n"
+        "    its original sender and recipients, with an X-Watchpost-Released header, into a\n"
+        "    listener that does not run the milter (quarantine.release_smtp, default\n"
+        "    " CLI_DEFAULT_RELEASE_SMTP "; see contrib/postfix-master.cf.snippet), then marks it\n"
+        "    released and records who did it; a refused re-injection leaves it held.\n"
+        "    '--to-stdout' writes the message instead of sending it. 'delete' removes the file\n"
+        "    and leaves a tombstone saying who and when. 'expire' deletes every file older\n"
+        "    than N days (--days, else quarantine.retention_days) as tombstones by\n"
+        "    'retention' and prints each one; the milter runs it hourly when\n"
+        "    quarantine.retention_days is set.\n"
         "\n"
         "OPTIONS\n"
         "    --all               list: include deleted messages (tombstones)\n"
@@ -54,7 +58,9 @@ quarantine_usage(FILE *out)
         "    --json              list, show: one JSON object per message\n"
         "    --raw               show: write the original message to standard output\n"
         "    --by NAME           release, delete: who (default: $SUDO_USER, $USER or the uid)\n"
-        "    --to-stdout         release: also write the original message to standard output\n"
+        "    --smtp URL          release: the SMTP server, smtp://host:port or host:port\n"
+        "    --to-stdout         release: write the original message to standard output\n"
+        "                        instead of re-injecting it (marked released all the same)\n"
         "    --days N            expire: the retention in days (0: everything)\n"
         "    --db PATH           the store database (default: store.db of the configuration,\n"
         "                        else " CLI_DEFAULT_STORE_DB ")\n"
@@ -73,6 +79,7 @@ quarantine_usage(FILE *out)
         "EXAMPLES\n"
         "    watchpost quarantine list --since -1d\n"
         "    watchpost quarantine show 3f9c0a1b2c3d4e5f\n"
+        "    watchpost quarantine release 3f9c0a1b2c3d4e5f --by analyst1\n"
         "    watchpost quarantine release 3f9c0a1b2c3d4e5f --to-stdout |\n"
         "        sendmail -i -f alice@example.com -- bob@example.org\n"
         "    watchpost quarantine expire --days 30\n");
@@ -80,7 +87,8 @@ quarantine_usage(FILE *out)
 
 typedef struct qopts {
     const char *action, *ref, *db, *spool, *by;
-    bool json, raw, all, to_stdout, help;
+    const char *smtp; /* release: where to re-inject (--smtp, quarantine.release_smtp) */
+    bool json, raw, all, to_stdout, help, smtp_given;
     long days; /* -1: not given */
     long limit;
     wp_quarantine_filter f;
@@ -332,20 +340,6 @@ do_show(wp_store *st, const qopts *o)
     return rc;
 }
 
-/* A word the operator can paste into a shell: single-quoted, ' written as '\''. */
-static void
-print_quoted(const char *s)
-{
-    putchar('\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("'\\''", stdout);
-        else
-            putchar(*s);
-    }
-    putchar('\'');
-}
-
 static int
 do_release(wp_store *st, const qopts *o)
 {
@@ -367,28 +361,29 @@ do_release(wp_store *st, const qopts *o)
         wp_quarantine_message_free(m);
         return WP_EXIT_ERRORS;
     }
+    if (!o->to_stdout) {
+        s = wp_quarantine_reinject(m, o->smtp, o->by, 30000, err, sizeof err);
+        if (s != WP_OK) {
+            fprintf(stderr, "watchpost: %s; %s stays held\n", err, o->ref);
+            wp_quarantine_message_free(m);
+            return WP_EXIT_ERRORS;
+        }
+    }
     s = wp_store_quarantine_release(st, o->ref, o->by, 0, err, sizeof err);
     if (s != WP_OK) {
+        if (!o->to_stdout)
+            fprintf(stderr, "watchpost: %s was re-injected but cannot be marked released\n",
+                    o->ref);
         wp_quarantine_message_free(m);
         return status_exit(s, err);
     }
     FILE *note = o->to_stdout ? stderr : stdout; /* stdout carries the message */
-    fprintf(note, "released %s by %s\n", o->ref, o->by);
-    if (!o->to_stdout) {
-        printf("Not re-injected: that is the milter's 'release' (not yet available). To deliver\n"
-               "it now, pipe the original into your MTA:\n"
-               "  watchpost quarantine show --raw %s | sendmail -i -f ",
-               o->ref);
-        print_quoted(m->env.mail_from != NULL ? m->env.mail_from : "");
-        fputs(" --", stdout);
-        for (size_t i = 0; i < m->env.n_rcpt; i++) {
-            putchar(' ');
-            print_quoted(m->env.rcpt[i]);
-        }
-        if (m->env.n_rcpt == 0)
-            fputs(" RECIPIENT...", stdout);
-        putchar('\n');
-    }
+    if (o->to_stdout)
+        fprintf(note, "released %s by %s (written to standard output, not re-injected)\n", o->ref,
+                o->by);
+    else
+        fprintf(note, "released %s by %s: re-injected via %s to %zu recipient%s\n", o->ref, o->by,
+                o->smtp, m->env.n_rcpt, m->env.n_rcpt == 1 ? "" : "s");
     wp_quarantine_message_free(m);
     return WP_EXIT_CLEAN;
 }
@@ -466,6 +461,7 @@ parse_args(int argc, char **argv, qopts *o)
         O_RAW,
         O_BY,
         O_TOSTDOUT,
+        O_SMTP,
         O_DAYS,
         O_DB,
         O_SPOOL
@@ -482,6 +478,7 @@ parse_args(int argc, char **argv, qopts *o)
         {"raw", no_argument, NULL, O_RAW},
         {"by", required_argument, NULL, O_BY},
         {"to-stdout", no_argument, NULL, O_TOSTDOUT},
+        {"smtp", required_argument, NULL, O_SMTP},
         {"days", required_argument, NULL, O_DAYS},
         {"db", required_argument, NULL, O_DB},
         {"spool", required_argument, NULL, O_SPOOL},
@@ -558,6 +555,11 @@ parse_args(int argc, char **argv, qopts *o)
             applies = A_RELEASE;
             o->to_stdout = true;
             break;
+        case O_SMTP:
+            applies = A_RELEASE;
+            o->smtp = optarg;
+            o->smtp_given = true;
+            break;
         case O_DAYS:
             applies = A_EXPIRE;
             if (!cli_opt_long("--days", optarg, 0, 36500, &o->days))
@@ -619,10 +621,6 @@ parse_args(int argc, char **argv, qopts *o)
         fprintf(stderr, "watchpost: quarantine %s: unexpected argument '%s'\n", a, argv[optind]);
         return false;
     }
-    if (bit == A_EXPIRE && o->days < 0) {
-        fprintf(stderr, "watchpost: quarantine expire wants --days N\n");
-        return false;
-    }
     if (o->raw && o->json) {
         fprintf(stderr, "watchpost: --raw and --json exclude each other\n");
         return false;
@@ -664,6 +662,19 @@ cmd_quarantine(int argc, char **argv)
     }
     if (o.by == NULL)
         o.by = default_actor(actor, sizeof actor);
+    if (o.smtp == NULL)
+        o.smtp = cfg.release_smtp != NULL ? cfg.release_smtp : CLI_DEFAULT_RELEASE_SMTP;
+    if (o.days < 0 && cfg.retention_days > 0)
+        o.days = cfg.retention_days;
+    if (strcmp(o.action, "expire") == 0 && o.days < 0) {
+        fprintf(stderr, "watchpost: quarantine expire wants --days N (or "
+                        "quarantine.retention_days in the configuration)\n");
+        goto out;
+    }
+    if (o.to_stdout && o.smtp_given) {
+        fprintf(stderr, "watchpost: --smtp and --to-stdout exclude each other\n");
+        goto out;
+    }
     const char *a = o.action;
     wp_store *st = NULL;
     /* the spool is needed for the message files; a listing reads only the database */

@@ -89,6 +89,43 @@ set_milter_key(cli_config *c, const char *key, const char *val, char *err, size_
     return false;
 }
 
+/* quarantine.*: release and retention (docs/STORE.md) */
+static bool
+set_quarantine_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    if (strcmp(key, "quarantine.release_smtp") == 0) {
+        if (*val == '\0' || strlen(val) > 500 ||
+            (strstr(val, "://") != NULL && strncmp(val, "smtp://", 7) != 0 &&
+             strncmp(val, "smtps://", 8) != 0)) {
+            snprintf(err, errlen, "%s: '%.80s' is not host:port or an smtp[s]:// URL", key, val);
+            return false;
+        }
+        char *v = strdup(val);
+        if (v == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        free(c->release_smtp);
+        c->release_smtp = v;
+        return true;
+    }
+    if (strcmp(key, "quarantine.retention_days") == 0) {
+        char *end;
+        errno = 0;
+        long d = strtol(val, &end, 10);
+        if (errno != 0 || end == val || *end != '\0' || d < 0 || d > 36500) {
+            snprintf(err, errlen, "%s: want days from 0 (keep forever) to 36500, not '%.40s'", key,
+                     val);
+            return false;
+        }
+        c->retention_days = d;
+        return true;
+    }
+    snprintf(err, errlen, "unknown key '%s' (quarantine.release_smtp, quarantine.retention_days)",
+             key);
+    return false;
+}
+
 static bool
 set_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
@@ -96,6 +133,8 @@ set_key(cli_config *c, const char *key, const char *val, char *err, size_t errle
         return set_milter_key(c, key, val, err, errlen);
     if (strncmp(key, "alert.", 6) == 0)
         return wp_alerter_config_set(&c->alert, key, val, err, errlen) == WP_OK;
+    if (strncmp(key, "quarantine.", 11) == 0)
+        return set_quarantine_key(c, key, val, err, errlen);
     if (strcmp(key, "store.db") == 0)
         return set_store_path(&c->store_db, key, val, err, errlen);
     if (strcmp(key, "store.spool") == 0)
@@ -142,6 +181,9 @@ cli_config_fini(cli_config *c)
     c->milter_listen = c->milter_user = NULL;
     c->milter_networks = NULL;
     wp_alert_config_fini(&c->alert);
+    free(c->release_smtp);
+    c->release_smtp = NULL;
+    c->retention_days = 0;
 }
 
 bool

@@ -112,8 +112,14 @@ act(SMFICTX *ctx, wpm_conn *c, wp_store *store, const wp_report *r, const wp_env
             wpm_log(LOG_ERR, "%s: tempfail: cannot add headers", qid);
             return SMFIS_TEMPFAIL;
         }
-        wpm_log(LOG_INFO, "%s: %s verdict=%s score=%d severity=%d ms=%.1f", qid,
-                wp_action_name(a), vname, r->verdict.score, r->verdict.severity, ms_since(t0));
+        /* over max_message_bytes only the first part was judged: say so, with the size */
+        char over[64] = "";
+        if (truncated)
+            snprintf(over, sizeof over, " scanned=%zu of size=%llu", c->len,
+                     (unsigned long long)c->total);
+        wpm_log(LOG_INFO, "%s: %s verdict=%s score=%d severity=%d ms=%.1f%s", qid,
+                wp_action_name(a), vname, r->verdict.score, r->verdict.severity, ms_since(t0),
+                over);
         alert(r, env, NULL);
         return SMFIS_ACCEPT;
     }
@@ -134,8 +140,8 @@ act(SMFICTX *ctx, wpm_conn *c, wp_store *store, const wp_report *r, const wp_env
             wpm_log(LOG_ERR, "%s: tempfail: cannot set the reply (ref %s kept)", qid, ref);
             return SMFIS_TEMPFAIL;
         }
-        wpm_log(LOG_NOTICE, "%s: reject verdict=%s score=%d severity=%d ref=%s ms=%.1f", qid,
-                vname, r->verdict.score, r->verdict.severity, ref, ms_since(t0));
+        wpm_log(LOG_NOTICE, "%s: reject verdict=%s score=%d severity=%d ref=%s ms=%.1f", qid, vname,
+                r->verdict.score, r->verdict.severity, ref, ms_since(t0));
         return SMFIS_REJECT;
     }
     if (truncated) {
@@ -146,12 +152,12 @@ act(SMFICTX *ctx, wpm_conn *c, wp_store *store, const wp_report *r, const wp_env
             wpm_log(LOG_ERR, "%s: tempfail: cannot hold the truncated message (ref %s)", qid, ref);
             return SMFIS_TEMPFAIL;
         }
-        wpm_log(LOG_NOTICE, "%s: quarantine+hold verdict=%s score=%d ref=%s size=%llu ms=%.1f",
-                qid, vname, r->verdict.score, ref, (unsigned long long)c->total, ms_since(t0));
+        wpm_log(LOG_NOTICE, "%s: quarantine+hold verdict=%s score=%d ref=%s size=%llu ms=%.1f", qid,
+                vname, r->verdict.score, ref, (unsigned long long)c->total, ms_since(t0));
         return SMFIS_ACCEPT;
     }
-    wpm_log(LOG_NOTICE, "%s: quarantine verdict=%s score=%d severity=%d ref=%s ms=%.1f", qid,
-            vname, r->verdict.score, r->verdict.severity, ref, ms_since(t0));
+    wpm_log(LOG_NOTICE, "%s: quarantine verdict=%s score=%d severity=%d ref=%s ms=%.1f", qid, vname,
+            r->verdict.score, r->verdict.severity, ref, ms_since(t0));
     return SMFIS_DISCARD;
 }
 

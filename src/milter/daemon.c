@@ -24,6 +24,30 @@
 #include "milter.h"
 
 static int milter_status = -1;
+static long retention_days; /* quarantine.retention_days, as of the last (re)load */
+
+/* Retention, hourly from the main thread: every file older than retention_days goes, each
+ * logged with its reference (nothing is deleted silently). */
+static void
+run_retention(wp_store *store)
+{
+    if (retention_days <= 0)
+        return;
+    wp_quarantine_list *gone = NULL;
+    size_t n = 0;
+    char err[512] = "";
+    wp_status st =
+        wp_store_quarantine_expire(store, (unsigned)retention_days, 0, &gone, &n, err, sizeof err);
+    if (st != WP_OK) {
+        wpm_log(LOG_ERR, "retention: %s", err[0] ? err : wp_strerror(st));
+        return;
+    }
+    for (size_t i = 0; gone != NULL && i < gone->n; i++)
+        wpm_log(LOG_NOTICE, "retention: deleted %s (older than %ld days, %s)", gone->entries[i].ref,
+                retention_days,
+                gone->entries[i].delete_reason ? gone->entries[i].delete_reason : "retention");
+    wp_quarantine_list_free(gone);
+}
 
 static void *
 milter_thread(void *arg)
@@ -83,12 +107,14 @@ reload(const wpm_options *o)
     }
     char err[512];
     wpm_gen *g = wpm_gen_build(&cfg, err, sizeof err);
+    long cfg_retention = cfg.retention_days;
     cli_config_fini(&cfg);
     if (g == NULL) {
         wpm_log(LOG_ERR, "reload: %s; keeping the running engine", err);
         return false;
     }
     wpm_gen_publish(g);
+    retention_days = cfg_retention;
     wpm_log(LOG_INFO, "reload: engine generation %u serves new messages", wpm_gen_number(g));
     return true;
 }
@@ -185,10 +211,17 @@ wpm_run(const wpm_options *o)
     }
     wpm_log(LOG_INFO, "listening on %s (engine generation %u)", listen, wpm_gen_number(g));
     bool stopping = false;
+    retention_days = cfg.retention_days;
+    run_retention(store);
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        /* an hour without a signal: time for retention */
+        struct timespec hour = {3600, 0};
+        int sig = sigtimedwait(&set, NULL, &hour);
+        if (sig < 0) {
+            if (errno == EAGAIN && !stopping)
+                run_retention(store);
             continue;
+        }
         if (sig == SIGUSR2)
             break; /* smfi_main returned */
         if (sig == SIGHUP || sig == SIGUSR1) {

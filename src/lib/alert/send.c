@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "alert/alert_int.h"
+#include "alert/smtp.h"
 
 struct alert_sender {
     const wp_alert_config *cfg; /* the alerter's own copy, outlives the sender */
@@ -25,20 +26,10 @@ struct alert_sender {
     char smtp_url[600];
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static bool curl_ok;
-
-static void
-curl_init_once(void)
-{
-    curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 bool
 alert_curl_init(void)
 {
-    pthread_once(&curl_once, curl_init_once);
-    return curl_ok;
+    return wp_smtp_global_init();
 }
 
 static size_t
@@ -151,23 +142,6 @@ alert_send_webhook(alert_sender *s, const char *body, char *why, size_t whylen)
     return code >= 500 || code == 408 || code == 429 ? ALERT_RETRY : ALERT_FATAL;
 }
 
-typedef struct upload {
-    const char *data;
-    size_t len, off;
-} upload;
-
-static size_t
-read_upload(char *buf, size_t size, size_t nmemb, void *ud)
-{
-    upload *u = ud;
-    size_t n = size * nmemb, left = u->len - u->off;
-    if (n > left)
-        n = left;
-    memcpy(buf, u->data + u->off, n);
-    u->off += n;
-    return n;
-}
-
 /* The message: our own headers (ASCII), a short text summary and the JSON document,
  * pretty-printed so no line comes near the 998-byte limit of RFC 5322 (every string in it
  * is capped at WP_ALERT_MAX_FIELD). libcurl does the SMTP dot-stuffing. */
@@ -188,27 +162,7 @@ build_mail(const wp_alert_config *cfg, const alert_item *it, const char *body)
                      "Content-Transfer-Encoding: 8bit\r\n\r\n"
                      "%s\r\n\r\n%s\r\n",
                      from, cfg->mail_to, date, it->subject, it->syslog_line, body);
-    if (n < 0)
-        return NULL;
-    /* jansson writes bare \n: SMTP wants CRLF. */
-    size_t len = (size_t)n, extra = 0;
-    for (size_t i = 0; i < len; i++)
-        if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
-            extra++;
-    if (extra == 0)
-        return msg;
-    char *out = malloc(len + extra + 1);
-    if (out != NULL) {
-        size_t j = 0;
-        for (size_t i = 0; i < len; i++) {
-            if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
-                out[j++] = '\r';
-            out[j++] = msg[i];
-        }
-        out[j] = '\0';
-    }
-    free(msg);
-    return out;
+    return n < 0 ? NULL : msg; /* bare LF (jansson's) becomes CRLF in wp_smtp_send() */
 }
 
 alert_result
@@ -219,39 +173,22 @@ alert_send_mail(alert_sender *s, const alert_item *it, const char *body, char *w
         snprintf(why, whylen, "mail: out of memory");
         return ALERT_RETRY;
     }
-    const char *from = s->cfg->mail_from != NULL ? s->cfg->mail_from : "watchpost@localhost";
-    char env_from[300], env_to[300];
-    snprintf(env_from, sizeof env_from, "<%s>", from);
-    snprintf(env_to, sizeof env_to, "<%s>", s->cfg->mail_to);
-    struct curl_slist *rcpt = curl_slist_append(NULL, env_to);
-    if (rcpt == NULL) {
-        free(msg);
-        snprintf(why, whylen, "mail: out of memory");
-        return ALERT_RETRY;
-    }
-    upload u = {msg, strlen(msg), 0};
-    CURL *c = s->smtp;
-    curl_easy_reset(c);
-    common_opts(s, c);
-    curl_easy_setopt(c, CURLOPT_URL, s->smtp_url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, env_from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
-    curl_easy_setopt(c, CURLOPT_READDATA, &u);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE, (long)u.len);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(rcpt);
+    const char *to[1] = {s->cfg->mail_to};
+    wp_smtp_job job = {
+        .url = s->smtp_url,
+        .mail_from = s->cfg->mail_from != NULL ? s->cfg->mail_from : "watchpost@localhost",
+        .rcpt = to,
+        .n_rcpt = 1,
+        .data = msg,
+        .len = strlen(msg),
+        .timeout_ms = (long)s->cfg->webhook_timeout_ms,
+        .stop = s->stop,
+    };
+    char r[256];
+    wp_smtp_result res = wp_smtp_send(s->smtp, &job, r, sizeof r);
     free(msg);
-    if (rc == CURLE_OK)
+    if (res == WP_SMTP_OK)
         return ALERT_OK;
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    snprintf(why, whylen, "mail: %s (SMTP %ld)", curl_easy_strerror(rc), code);
-    /* A 5xx reply to the envelope is permanent; 4xx and transport errors are worth retrying. */
-    if (code >= 500 && code < 600)
-        return ALERT_FATAL;
-    return classify_curl(rc);
+    snprintf(why, whylen, "mail: %s", r);
+    return res == WP_SMTP_FATAL ? ALERT_FATAL : ALERT_RETRY;
 }
