@@ -91,6 +91,19 @@ WP_API wp_status wp_alerter_flush(wp_alerter *a, int timeout_ms);
 WP_API wp_status wp_alert_decision(wp_alerter *a, const wp_report *r, const wp_envelope *env,
                                    const char *ref, double detected_at);
 
+/* An incident raised or escalated (docs/INCIDENTS.md): alerted like a decision when its
+ * severity is at least min_severity. The alert's ref is "incident-<id>" (on_done gets it). */
+typedef struct wp_incident_alert {
+    int64_t id;
+    int severity;
+    int from_severity; /* -1: new */
+    const char *title;
+    const char *reason;
+    double evidence_ts, first_evidence, detected_at;
+} wp_incident_alert;
+
+WP_API wp_status wp_alert_incident(wp_alerter *a, const wp_incident_alert *ia);
+
 typedef struct wp_alert_stats {
     uint64_t queued;        /* alerts accepted by wp_alert_decision() */
     uint64_t below_min;     /* decisions under min_severity (not alerts) */

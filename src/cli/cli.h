@@ -32,7 +32,7 @@ typedef struct cli_config {
     char *store_spool;       /* "store.spool"; NULL: CLI_DEFAULT_STORE_SPOOL */
     char *milter_listen;     /* "milter.listen"; NULL: the milter's default */
     char *milter_user;       /* "milter.user"; NULL: the milter's default */
-    struct wpm_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
+    struct wp_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
     wp_alert_config alert;               /* "alert.*": where decisions are pushed */
     char *release_smtp;  /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
     long retention_days; /* "quarantine.retention_days"; 0: no automatic expiry */

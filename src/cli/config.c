@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "milter/netlist.h"
+#include "watchpost/netlist.h"
 
 void
 cli_config_init(cli_config *c)
@@ -76,11 +76,11 @@ set_milter_key(cli_config *c, const char *key, const char *val, char *err, size_
     if (strcmp(key, "milter.user") == 0)
         return set_store_path(&c->milter_user, key, val, err, errlen);
     if (strcmp(key, "milter.internal_networks") == 0) {
-        if (c->milter_networks == NULL && (c->milter_networks = wpm_netlist_new()) == NULL) {
+        if (c->milter_networks == NULL && (c->milter_networks = wp_netlist_new()) == NULL) {
             snprintf(err, errlen, "out of memory");
             return false;
         }
-        return wpm_netlist_add(c->milter_networks, val, err, errlen);
+        return wp_netlist_add(c->milter_networks, val, err, errlen);
     }
     snprintf(err, errlen,
              "unknown key '%s' (milter.listen, milter.user, "
@@ -177,7 +177,7 @@ cli_config_fini(cli_config *c)
     c->store_db = c->store_spool = NULL;
     free(c->milter_listen);
     free(c->milter_user);
-    wpm_netlist_free(c->milter_networks);
+    wp_netlist_free(c->milter_networks);
     c->milter_listen = c->milter_user = NULL;
     c->milter_networks = NULL;
     wp_alert_config_fini(&c->alert);

@@ -178,7 +178,7 @@ wpm_end_of_message(SMFICTX *ctx, wpm_conn *c, wp_store *store)
         return SMFIS_TEMPFAIL;
     }
     wp_envelope env;
-    wpm_conn_envelope(c, wpm_netlist_contains(wpm_gen_networks(g), c->client_ip), &env);
+    wpm_conn_envelope(c, wp_netlist_contains(wpm_gen_networks(g), c->client_ip), &env);
     wp_report *r = NULL;
     wp_status st = wp_scan_message_env(sc, c->buf ? c->buf : (const uint8_t *)"", c->len, &env, &r);
     wpm_gen_scanner_done(g, sc);

@@ -15,7 +15,7 @@
 
 struct wpm_gen {
     wp_engine *eng;
-    wpm_netlist *nets;
+    wp_netlist *nets;
     size_t max_message_bytes;
     unsigned number;
     unsigned refs; /* under mu; the current generation holds one itself */
@@ -33,7 +33,7 @@ gen_free(wpm_gen *g)
     for (size_t i = 0; i < g->n_pool; i++)
         wp_scanner_free(g->pool[i]);
     wp_engine_free(g->eng);
-    wpm_netlist_free(g->nets);
+    wp_netlist_free(g->nets);
     free(g);
 }
 
@@ -72,7 +72,7 @@ wpm_gen_build(const cli_config *cfg, char *err, size_t errlen)
         free(g);
         return NULL;
     }
-    g->nets = cfg->milter_networks ? wpm_netlist_dup(cfg->milter_networks) : wpm_netlist_new();
+    g->nets = cfg->milter_networks ? wp_netlist_dup(cfg->milter_networks) : wp_netlist_new();
     if (g->nets == NULL) {
         snprintf(err, errlen, "out of memory");
         gen_free(g);
@@ -141,7 +141,7 @@ wpm_gen_limit_message_bytes(const wpm_gen *g)
     return g->max_message_bytes;
 }
 
-const wpm_netlist *
+const wp_netlist *
 wpm_gen_networks(const wpm_gen *g)
 {
     return g->nets;

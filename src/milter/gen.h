@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "cli.h"
-#include "netlist.h"
+#include "watchpost/netlist.h"
 
 typedef struct wpm_gen wpm_gen;
 
@@ -26,7 +26,7 @@ void wpm_gen_shutdown(void);
 
 unsigned wpm_gen_number(const wpm_gen *g);
 size_t wpm_gen_limit_message_bytes(const wpm_gen *g);
-const wpm_netlist *wpm_gen_networks(const wpm_gen *g);
+const wp_netlist *wpm_gen_networks(const wpm_gen *g);
 /* A scanner of this generation from its pool (or a new one), NULL when out of memory. */
 wp_scanner *wpm_gen_scanner(wpm_gen *g);
 void wpm_gen_scanner_done(wpm_gen *g, wp_scanner *s);

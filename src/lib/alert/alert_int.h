@@ -27,6 +27,8 @@ void alert_item_free(alert_item *it);
 alert_item *alert_item_build(const wp_report *r, const wp_envelope *env, const char *ref,
                              double detected_at);
 
+alert_item *alert_item_build_incident(const wp_incident_alert *ia);
+
 /* What a channel attempt came to. */
 typedef enum alert_result { ALERT_OK, ALERT_RETRY, ALERT_FATAL } alert_result;
 

@@ -336,27 +336,10 @@ wp_alerter_flush(wp_alerter *a, int timeout_ms)
     return st;
 }
 
-wp_status
-wp_alert_decision(wp_alerter *a, const wp_report *r, const wp_envelope *env, const char *ref,
-                  double detected_at)
+/* Queue an alert; a full queue drops its oldest (counted, logged sparingly). */
+static void
+enqueue(wp_alerter *a, alert_item *it)
 {
-    if (a == NULL || r == NULL)
-        return WP_EINVAL;
-    if (r->verdict.severity < a->cfg.min_severity) {
-        pthread_mutex_lock(&a->mu);
-        a->st.below_min++;
-        pthread_mutex_unlock(&a->mu);
-        return WP_OK;
-    }
-    alert_item *it = alert_item_build(r, env, ref, detected_at > 0 ? detected_at : alert_now());
-    if (it == NULL) {
-        pthread_mutex_lock(&a->mu);
-        a->st.failed++;
-        pthread_mutex_unlock(&a->mu);
-        alert_log(a, WP_LOG_ERROR, "alert ref=%s: out of memory building the alert",
-                  ref ? ref : "-");
-        return WP_ENOMEM;
-    }
     alert_item *old = NULL;
     uint64_t dropped = 0;
     pthread_mutex_lock(&a->mu);
@@ -386,6 +369,54 @@ wp_alert_decision(wp_alerter *a, const wp_report *r, const wp_envelope *env, con
         }
         alert_item_free(old);
     }
+}
+
+wp_status
+wp_alert_decision(wp_alerter *a, const wp_report *r, const wp_envelope *env, const char *ref,
+                  double detected_at)
+{
+    if (a == NULL || r == NULL)
+        return WP_EINVAL;
+    if (r->verdict.severity < a->cfg.min_severity) {
+        pthread_mutex_lock(&a->mu);
+        a->st.below_min++;
+        pthread_mutex_unlock(&a->mu);
+        return WP_OK;
+    }
+    alert_item *it = alert_item_build(r, env, ref, detected_at > 0 ? detected_at : alert_now());
+    if (it == NULL) {
+        pthread_mutex_lock(&a->mu);
+        a->st.failed++;
+        pthread_mutex_unlock(&a->mu);
+        alert_log(a, WP_LOG_ERROR, "alert ref=%s: out of memory building the alert",
+                  ref ? ref : "-");
+        return WP_ENOMEM;
+    }
+    enqueue(a, it);
+    return WP_OK;
+}
+
+wp_status
+wp_alert_incident(wp_alerter *a, const wp_incident_alert *ia)
+{
+    if (a == NULL || ia == NULL)
+        return WP_EINVAL;
+    if (ia->severity < a->cfg.min_severity) {
+        pthread_mutex_lock(&a->mu);
+        a->st.below_min++;
+        pthread_mutex_unlock(&a->mu);
+        return WP_OK;
+    }
+    alert_item *it = alert_item_build_incident(ia);
+    if (it == NULL) {
+        pthread_mutex_lock(&a->mu);
+        a->st.failed++;
+        pthread_mutex_unlock(&a->mu);
+        alert_log(a, WP_LOG_ERROR, "alert incident %lld: out of memory building the alert",
+                  (long long)ia->id);
+        return WP_ENOMEM;
+    }
+    enqueue(a, it);
     return WP_OK;
 }
 

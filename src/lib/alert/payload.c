@@ -291,3 +291,62 @@ alert_item_build(const wp_report *r, const wp_envelope *env, const char *ref, do
     }
     return it;
 }
+
+/* ---- incidents: raised or escalated (docs/INCIDENTS.md) ---- */
+
+alert_item *
+alert_item_build_incident(const wp_incident_alert *ia)
+{
+    alert_item *it = calloc(1, sizeof *it);
+    json_t *root = json_object(), *inc = json_object();
+    char ref[48];
+    snprintf(ref, sizeof ref, "incident-%lld", (long long)ia->id);
+    if (it == NULL || root == NULL || inc == NULL) {
+        free(it);
+        json_decref(root);
+        json_decref(inc);
+        return NULL;
+    }
+    int bad = 0;
+    bad |= set(root, "schema", json_string("watchpost.alert"));
+    bad |= set(root, "schema_version", json_integer(WP_ALERT_SCHEMA_VERSION));
+    bad |= set(root, "kind", json_string("incident"));
+    bad |= set(root, "ref", json_string(ref));
+    bad |= set(root, "detected_at", json_real(ia->detected_at));
+    bad |= set(root, "queued_at", json_real(alert_now()));
+    bad |= set(root, "sent_at", json_null());
+    bad |= set(root, "incident", inc);
+    bad |= set(inc, "id", json_integer((json_int_t)ia->id));
+    bad |= set(inc, "severity", json_integer(ia->severity));
+    bad |= set(inc, "severity_name", json_string(wp_severity_name(ia->severity)));
+    bad |= set(inc, "previous_severity",
+               ia->from_severity < 0 ? json_null() : json_integer(ia->from_severity));
+    bad |= set(inc, "title", jstr(ia->title, WP_ALERT_MAX_FIELD));
+    bad |= set(inc, "reason", jstr(ia->reason, WP_ALERT_MAX_FIELD));
+    bad |= set(inc, "evidence_at", json_real(ia->evidence_ts));
+    bad |= set(inc, "first_evidence_at", json_real(ia->first_evidence));
+    it->payload = root;
+    it->severity = ia->severity;
+    it->detected_at = ia->detected_at;
+    it->ref = strdup(ref);
+    enum { CAP = 1024 };
+    it->syslog_line = malloc(CAP);
+    it->subject = malloc(160);
+    if (bad || it->ref == NULL || it->syslog_line == NULL || it->subject == NULL) {
+        alert_item_free(it);
+        return NULL;
+    }
+    int n = snprintf(it->syslog_line, CAP,
+                     "watchpost alert schema=%d kind=incident id=%lld severity=%d "
+                     "severity_name=%s previous=%d",
+                     WP_ALERT_SCHEMA_VERSION, (long long)ia->id, ia->severity,
+                     wp_severity_name(ia->severity), ia->from_severity);
+    size_t len = n < 0 ? 0 : (size_t)n < CAP ? (size_t)n : CAP - 1;
+    kv_quoted(it->syslog_line, CAP, &len, "title", ia->title);
+    kv_quoted(it->syslog_line, CAP, &len, "reason", ia->reason);
+    it->syslog_line[len < CAP ? len : CAP - 1] = '\0';
+    snprintf(it->subject, 160, "[watchpost] incident %lld %s: severity %d (%s)", (long long)ia->id,
+             ia->from_severity < 0 ? "raised" : "escalated", ia->severity,
+             wp_severity_name(ia->severity));
+    return it;
+}

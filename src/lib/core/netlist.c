@@ -1,7 +1,7 @@
 /*
  * netlist.c - CIDR lists: parse "addr[/len]" items, match a client address.
  */
-#include "netlist.h"
+#include "watchpost/netlist.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -14,19 +14,19 @@ typedef struct net {
     int bits;               /* prefix length in the 128-bit space */
 } net;
 
-struct wpm_netlist {
+struct wp_netlist {
     net *v;
     size_t n, cap;
 };
 
-wpm_netlist *
-wpm_netlist_new(void)
+wp_netlist *
+wp_netlist_new(void)
 {
-    return calloc(1, sizeof(wpm_netlist));
+    return calloc(1, sizeof(wp_netlist));
 }
 
 void
-wpm_netlist_free(wpm_netlist *l)
+wp_netlist_free(wp_netlist *l)
 {
     if (l != NULL)
         free(l->v);
@@ -34,7 +34,7 @@ wpm_netlist_free(wpm_netlist *l)
 }
 
 size_t
-wpm_netlist_count(const wpm_netlist *l)
+wp_netlist_count(const wp_netlist *l)
 {
     return l != NULL ? l->n : 0;
 }
@@ -96,7 +96,7 @@ parse_item(const char *item, net *out, char *err, size_t errlen)
 }
 
 bool
-wpm_netlist_add(wpm_netlist *l, const char *spec, char *err, size_t errlen)
+wp_netlist_add(wp_netlist *l, const char *spec, char *err, size_t errlen)
 {
     size_t old_n = l->n;
     const char *p = spec;
@@ -117,8 +117,8 @@ wpm_netlist_add(wpm_netlist *l, const char *spec, char *err, size_t errlen)
         }
         memcpy(item, p, len);
         item[len] = '\0';
-        if (l->n >= WPM_MAX_NETWORKS) {
-            snprintf(err, errlen, "more than %d networks", WPM_MAX_NETWORKS);
+        if (l->n >= WP_MAX_NETWORKS) {
+            snprintf(err, errlen, "more than %d networks", WP_MAX_NETWORKS);
             l->n = old_n;
             return false;
         }
@@ -156,7 +156,7 @@ in_net(const net *n, const unsigned char a[16])
 }
 
 bool
-wpm_netlist_contains(const wpm_netlist *l, const char *ip)
+wp_netlist_contains(const wp_netlist *l, const char *ip)
 {
     unsigned char a[16];
     bool v4;
@@ -168,10 +168,10 @@ wpm_netlist_contains(const wpm_netlist *l, const char *ip)
     return false;
 }
 
-wpm_netlist *
-wpm_netlist_dup(const wpm_netlist *l)
+wp_netlist *
+wp_netlist_dup(const wp_netlist *l)
 {
-    wpm_netlist *c = wpm_netlist_new();
+    wp_netlist *c = wp_netlist_new();
     if (c == NULL || l == NULL || l->n == 0)
         return c;
     c->v = malloc(l->n * sizeof(net));

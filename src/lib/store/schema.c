@@ -55,6 +55,52 @@ static const char *const migrations[] = {
     " released_by TEXT, released_at INTEGER,"
     " deleted_by TEXT, deleted_at INTEGER, delete_reason TEXT);"
     "CREATE INDEX quarantine_state ON quarantine(state, created);",
+
+    /* 2: the network side and incidents (docs/INCIDENTS.md) */
+    "CREATE TABLE net_findings("
+    " id INTEGER PRIMARY KEY,"
+    " recorded REAL NOT NULL,"  /* wall clock when watchpost saw it */
+    " ts REAL NOT NULL, first_ts REAL NOT NULL," /* log time of the evidence */
+    " code TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, dst_port INTEGER,"
+    " score REAL NOT NULL, count INTEGER NOT NULL,"
+    " indicator TEXT, source TEXT, evidence TEXT NOT NULL,"
+    " incident_id INTEGER REFERENCES incidents(id));"
+    "CREATE INDEX net_findings_ts ON net_findings(ts);"
+    "CREATE INDEX net_findings_src ON net_findings(src, ts);"
+    "CREATE TABLE incidents("
+    " id INTEGER PRIMARY KEY,"
+    " status TEXT NOT NULL DEFAULT 'open' CHECK(status IN ('open','acked','closed')),"
+    " severity INTEGER NOT NULL CHECK(severity BETWEEN 0 AND 5),"
+    " title TEXT NOT NULL,"
+    " first_evidence REAL NOT NULL, last_evidence REAL NOT NULL," /* log/mail time */
+    " detected_at REAL NOT NULL," /* wall clock when raised */
+    " updated REAL NOT NULL, alerted_at REAL,"
+    " ack_by TEXT, ack_at REAL, closed_by TEXT, closed_at REAL, close_reason TEXT);"
+    "CREATE INDEX incidents_status ON incidents(status, severity);"
+    "CREATE TABLE incident_entities("
+    " incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL, value TEXT NOT NULL COLLATE NOCASE, first_ts REAL NOT NULL,"
+    " PRIMARY KEY(incident_id, kind, value));"
+    "CREATE INDEX incident_entities_value ON incident_entities(kind, value);"
+    "CREATE TABLE incident_timeline("
+    " incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL, code TEXT,"
+    " summary TEXT NOT NULL, decision_id INTEGER, net_finding_id INTEGER,"
+    " PRIMARY KEY(incident_id, seq));"
+    "CREATE TABLE incident_severity("
+    " incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, at REAL NOT NULL, evidence_ts REAL NOT NULL,"
+    " from_severity INTEGER, to_severity INTEGER NOT NULL, reason TEXT NOT NULL,"
+    " PRIMARY KEY(incident_id, seq));"
+    "CREATE TABLE host_map("
+    " address TEXT PRIMARY KEY, user TEXT COLLATE NOCASE, host_name TEXT, source TEXT NOT NULL,"
+    " seen REAL NOT NULL);"
+    "CREATE INDEX host_map_user ON host_map(user);"
+    "CREATE TABLE ingest_cursors("
+    " path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL, head_hash INTEGER NOT NULL, head_len INTEGER NOT NULL,"
+    " updated REAL NOT NULL);"
+    "CREATE TABLE correlation_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
