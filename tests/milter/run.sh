@@ -55,20 +55,11 @@ chown nobody:nogroup "$T/store"
 why=$(pf_setup "$T" "$SPORT" "inet:127.0.0.1:$MPORT" "$RPORT") || skip "$why"
 
 # ---- a webhook receiver for the alerts (one JSON body per line in $T/alerts.jsonl)
-APORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 - "$APORT" "$T/alerts.jsonl" > "$T/alertd.log" 2>&1 <<'PY' &
-import http.server, sys
-port, out = int(sys.argv[1]), sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(out, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
-PY
+python3 "$(dirname "$0")/../http_sink.py" "$T/alert.port" "$T/alerts.jsonl" > "$T/alertd.log" 2>&1 &
 APID=$!
+for _ in $(seq 50); do [[ -s $T/alert.port ]] && break; sleep 0.1; done
+[[ -s $T/alert.port ]] || fail "webhook receiver did not start"
+APORT=$(cat "$T/alert.port")
 
 # ---- the milter
 printf 'action.malware = quarantine\nmilter.internal_networks = 10.0.0.0/8\nalert.min_severity = 1\nalert.webhook = http://127.0.0.1:%s/alert\n' "$APORT" > "$T/watchpost.conf"
