@@ -25,19 +25,19 @@
 #include "status.h"
 
 typedef enum wp_egress_code {
-    WP_EG_IOC_IP,        /* destination address or network listed */
-    WP_EG_IOC_DOMAIN,    /* DNS query, HTTP Host or TLS SNI under a listed domain */
-    WP_EG_IOC_URL,       /* HTTP URL listed */
-    WP_EG_IOC_JA3,       /* client (JA3) or server (JA3S) TLS fingerprint listed */
-    WP_EG_IOC_HASH,      /* a transferred file's MD5/SHA1/SHA256 listed */
-    WP_EG_IDS_ALERT,     /* Suricata alert (severity 1-2) */
-    WP_EG_BEACON,        /* regular connections from one host to one destination */
-    WP_EG_LONG_CONN,     /* one connection open for hours */
-    WP_EG_DNS_TUNNEL,    /* long/high-entropy labels, many unique subdomains of one domain */
-    WP_EG_EXFIL_VOLUME,  /* outbound bytes far above the host's baseline */
+    WP_EG_IOC_IP,         /* destination address or network listed */
+    WP_EG_IOC_DOMAIN,     /* DNS query, HTTP Host or TLS SNI under a listed domain */
+    WP_EG_IOC_URL,        /* HTTP URL listed */
+    WP_EG_IOC_JA3,        /* client (JA3) or server (JA3S) TLS fingerprint listed */
+    WP_EG_IOC_HASH,       /* a transferred file's MD5/SHA1/SHA256 listed */
+    WP_EG_IDS_ALERT,      /* Suricata alert (severity 1-2) */
+    WP_EG_BEACON,         /* regular connections from one host to one destination */
+    WP_EG_LONG_CONN,      /* one connection open for hours */
+    WP_EG_DNS_TUNNEL,     /* long/high-entropy labels, many unique subdomains of one domain */
+    WP_EG_EXFIL_VOLUME,   /* outbound bytes far above the host's baseline */
     WP_EG_EXFIL_NEW_DEST, /* a large upload to a destination never seen before */
-    WP_EG_CRED_POST,     /* credential-looking form fields POSTed to an outside host */
-    WP_EG_RARE_DOMAIN,   /* first time any host of the site resolves/contacts this domain */
+    WP_EG_CRED_POST,      /* credential-looking form fields POSTed to an outside host */
+    WP_EG_RARE_DOMAIN,    /* first time any host of the site resolves/contacts this domain */
     WP_EG__COUNT
 } wp_egress_code;
 
@@ -45,16 +45,16 @@ WP_API const char *wp_egress_code_name(wp_egress_code c); /* "NET_BEACON", ... *
 
 typedef struct wp_egress_finding {
     wp_egress_code code;
-    double ts;          /* when the evidence was seen (the latest record's ts) */
-    double first_ts;    /* first record of the evidence (== ts for a one-record finding) */
-    char src[64];       /* the internal host (address as logged) */
-    char dst[256];      /* destination: address, or domain/host name when that is the evidence */
-    int dst_port;       /* WP_NET_UNSET when not one port */
-    double score;       /* 0..1: how strongly the evidence says so (beacon score, ...) */
-    unsigned long long count;  /* connections/queries/bytes behind it, as the code says */
-    char indicator[256];       /* the listed value for IOC_*, else "" */
-    char source[64];           /* the indicator's source column, else "" */
-    char evidence[320];        /* one printable line for an analyst */
+    double ts;       /* when the evidence was seen (the latest record's ts) */
+    double first_ts; /* first record of the evidence (== ts for a one-record finding) */
+    char src[64];    /* the internal host (address as logged) */
+    char dst[256];   /* destination: address, or domain/host name when that is the evidence */
+    int dst_port;    /* WP_NET_UNSET when not one port */
+    double score;    /* 0..1: how strongly the evidence says so (beacon score, ...) */
+    unsigned long long count; /* connections/queries/bytes behind it, as the code says */
+    char indicator[256];      /* the listed value for IOC_*, else "" */
+    char source[64];          /* the indicator's source column, else "" */
+    char evidence[320];       /* one printable line for an analyst */
 } wp_egress_finding;
 
 typedef void (*wp_egress_finding_fn)(void *ctx, const wp_egress_finding *f);
@@ -69,28 +69,28 @@ typedef struct wp_egress_config {
     size_t n_allow;
 
     /* beaconing (docs/EGRESS.md) */
-    unsigned beacon_min_conns;     /* default 20 */
-    double beacon_threshold;       /* score >= this is a finding; default 0.8 */
-    double beacon_window;          /* seconds of history per pair; default 86400 */
-    unsigned beacon_max_samples;   /* timestamps kept per pair (ring); default 4096 */
-    double long_conn_seconds;      /* default 3600 */
+    unsigned beacon_min_conns;   /* default 20 */
+    double beacon_threshold;     /* score >= this is a finding; default 0.8 */
+    double beacon_window;        /* seconds of history per pair; default 86400 */
+    unsigned beacon_max_samples; /* timestamps kept per pair (ring); default 4096 */
+    double long_conn_seconds;    /* default 3600 */
     /* DNS tunnelling */
-    unsigned dns_min_unique;       /* unique subdomains of one domain; default 100 */
-    double dns_entropy;            /* mean label entropy bits/char; default 3.5 */
-    unsigned dns_label_len;        /* mean label length; default 30 */
+    unsigned dns_min_unique; /* unique subdomains of one domain; default 100 */
+    double dns_entropy;      /* mean label entropy bits/char; default 3.5 */
+    unsigned dns_label_len;  /* mean label length; default 30 */
     /* exfiltration */
-    uint64_t exfil_min_bytes;      /* default 50 MB in a window */
-    double exfil_factor;           /* times the host's baseline; default 10 */
-    uint64_t new_dest_min_bytes;   /* default 10 MB to a never-seen destination */
-    double volume_window;          /* seconds; default 3600 */
+    uint64_t exfil_min_bytes;    /* default 50 MB in a window */
+    double exfil_factor;         /* times the host's baseline; default 10 */
+    uint64_t new_dest_min_bytes; /* default 10 MB to a never-seen destination */
+    double volume_window;        /* seconds; default 3600 */
     /* rarity */
-    double rare_warmup;            /* seconds of learning before first-seen is reported;
-                                      default 86400 */
+    double rare_warmup; /* seconds of learning before first-seen is reported;
+                           default 86400 */
 
     /* caps */
-    size_t max_pairs;              /* default 1,000,000 */
-    size_t max_hosts;              /* default 100,000 */
-    size_t max_domains;            /* default 2,000,000 */
+    size_t max_pairs;   /* default 1,000,000 */
+    size_t max_hosts;   /* default 100,000 */
+    size_t max_domains; /* default 2,000,000 */
 } wp_egress_config;
 
 WP_API void wp_egress_config_init(wp_egress_config *c);
@@ -98,8 +98,9 @@ WP_API void wp_egress_config_init(wp_egress_config *c);
 typedef struct wp_egress_stats {
     unsigned long long records, findings;
     unsigned long long pairs, hosts, domains; /* live table sizes */
-    unsigned long long capped;   /* records whose state a cap refused */
-    unsigned long long skipped;  /* records without what their kind needs (no address...) */
+    unsigned long long capped;                /* records whose state a cap refused */
+    unsigned long long skipped;      /* records without what their kind needs (no address...) */
+    unsigned long long out_of_order; /* ts earlier than the previous record's (kept, used) */
     unsigned long long findings_by_code[WP_EG__COUNT];
 } wp_egress_stats;
 

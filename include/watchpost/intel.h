@@ -35,10 +35,11 @@ typedef enum wp_intel_type {
     WP_INTEL_DOMAIN, /* the domain and every name under it */
     WP_INTEL_URL,    /* a normalized URL */
     WP_INTEL_IP,     /* an IPv4 or IPv6 address or network (CIDR) */
+    WP_INTEL_JA3,    /* a TLS client (JA3) or server (JA3S) fingerprint: an MD5, typed only */
     WP_INTEL__COUNT
 } wp_intel_type;
 
-/* "md5", "sha1", "sha256", "email", "domain", "url", "ip"; "unknown" otherwise. */
+/* "md5", "sha1", "sha256", "email", "domain", "url", "ip", "ja3"; "unknown" otherwise. */
 WP_API const char *wp_intel_type_name(wp_intel_type t);
 
 /* Bounds of the loader (defaults and hard ceilings; larger requests are clamped). */
@@ -116,6 +117,11 @@ WP_API bool wp_intel_lookup_domain(const wp_intel_set *set, const char *name, si
 /* The URL after normalization (lower-case scheme and host, default port and fragment
  * dropped, empty path as "/"; "www.x/..." and "//x/..." as http). */
 WP_API bool wp_intel_lookup_url(const wp_intel_set *set, const char *url, size_t len,
+                                wp_intel_match *m);
+/* A JA3 or JA3S fingerprint (32 hex digits, either case). Only indicators loaded with a JA3
+ * type ("ja3", "ja3s", "ja3_md5", MISP "ja3-fingerprint-md5") match: a value in a plain list
+ * is inferred as a file md5 and never matches a fingerprint. */
+WP_API bool wp_intel_lookup_ja3(const wp_intel_set *set, const char *hex, size_t len,
                                 wp_intel_match *m);
 /* Textual IPv4 or IPv6 ("[::1]" too); the longest listed prefix wins. */
 WP_API bool wp_intel_lookup_ip(const wp_intel_set *set, const char *ip, size_t len,

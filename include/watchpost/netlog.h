@@ -47,19 +47,19 @@ typedef struct wp_net_str {
 
 typedef struct wp_net_record {
     wp_net_kind kind;
-    double ts;          /* seconds since the epoch; 0 when the line has none */
-    wp_net_str uid;     /* Zeek uid, or Suricata flow_id as text */
-    wp_net_str src_ip;  /* originator (id.orig_h, src_ip) */
-    wp_net_str dst_ip;  /* responder (id.resp_h, dest_ip) */
-    int src_port;       /* WP_NET_UNSET when absent */
+    double ts;         /* seconds since the epoch; 0 when the line has none */
+    wp_net_str uid;    /* Zeek uid, or Suricata flow_id as text */
+    wp_net_str src_ip; /* originator (id.orig_h, src_ip) */
+    wp_net_str dst_ip; /* responder (id.resp_h, dest_ip) */
+    int src_port;      /* WP_NET_UNSET when absent */
     int dst_port;
-    wp_net_str proto;   /* "tcp", "udp", "icmp" (lower case as logged) */
+    wp_net_str proto;   /* "tcp", "udp", "icmp": lower case (EVE's "UDP" is lower-cased) */
     wp_net_str service; /* Zeek service, EVE app_proto */
 
     /* conn / flow */
-    double duration;     /* seconds; < 0 when absent */
-    int64_t orig_bytes;  /* payload bytes originator -> responder; WP_NET_UNSET absent */
-    int64_t resp_bytes;  /* payload bytes responder -> originator */
+    double duration;    /* seconds; < 0 when absent */
+    int64_t orig_bytes; /* payload bytes originator -> responder; WP_NET_UNSET absent */
+    int64_t resp_bytes; /* payload bytes responder -> originator */
     int64_t orig_pkts;
     int64_t resp_pkts;
     wp_net_str conn_state; /* Zeek conn_state ("SF", "S0"...), EVE flow.state */
@@ -94,18 +94,19 @@ typedef struct wp_net_record {
     wp_net_str md5;
     wp_net_str sha1;
     wp_net_str sha256;
-    wp_net_str mime_type;
+    wp_net_str mime_type; /* Zeek mime_type; EVE fileinfo.magic (libmagic's description) */
     wp_net_str filename;
 
     /* alert */
     wp_net_str signature;
     int64_t signature_id;
     int alert_severity; /* Suricata: 1 high .. 3 low; WP_NET_UNSET absent */
+    wp_net_str alert_category;
 
     /* host: the address in src_ip is (now) this machine or user */
     wp_net_str host_name; /* dhcp host_name, known_hosts has none */
     wp_net_str mac;
-    wp_net_str user;      /* kerberos client principal */
+    wp_net_str user; /* kerberos client principal */
 } wp_net_record;
 
 typedef struct wp_netlog_limits {
@@ -113,17 +114,19 @@ typedef struct wp_netlog_limits {
     unsigned max_fields;   /* columns in a #fields header (default 256) */
     unsigned json_depth;   /* nesting in a JSON line (default 32) */
 } wp_netlog_limits;
+/* wp_netlog_parser_new() clamps them: lines 256 B .. 16 MiB, fields 1 .. 4096, depth 1 .. 256.
+ * A parser allocates twice max_line_bytes of scratch space once, nothing per line. */
 
 WP_API void wp_netlog_limits_init(wp_netlog_limits *l);
 
-#define WP_NETLOG_REASONS 8 /* the first reasons for skipped lines are kept verbatim */
+#define WP_NETLOG_REASONS 8 /* the first reasons for skipped-bad lines are kept verbatim */
 
 typedef struct wp_netlog_stats {
-    unsigned long long lines;   /* every line seen */
-    unsigned long long records; /* handed to the callback */
-    unsigned long long headers; /* '#' lines of a TSV log */
+    unsigned long long lines;           /* every line seen */
+    unsigned long long records;         /* handed to the callback */
+    unsigned long long headers;         /* '#' lines of a TSV log */
     unsigned long long skipped_bad;     /* truncated, wrong field count, bad JSON, too long */
-    unsigned long long skipped_unknown; /* well formed, of a kind not used */
+    unsigned long long skipped_unknown; /* well formed, of a kind not used; blank lines */
     unsigned long long out_of_order;    /* ts earlier than the previous record's (kept) */
     unsigned long long bytes;
     unsigned n_reasons;
@@ -173,12 +176,16 @@ typedef struct wp_netlog_cursor {
     uint64_t dev, ino;
     uint64_t offset;    /* bytes of the file consumed, at a line boundary */
     uint64_t head_hash; /* FNV-1a 64 of the first head_len bytes */
-    uint32_t head_len;  /* min(size, 256) when first read */
+    uint32_t head_len;  /* min(size, 256), growing with the file up to 256 */
+    uint64_t size;      /* the file's size when the cursor was taken: after a restart, a
+                           rotated file that cannot be found counts size - offset lost */
 } wp_netlog_cursor;
 
 typedef struct wp_netlog_file_stats {
     unsigned long long rotations, truncations, replacements;
-    unsigned long long lost_bytes; /* of a rotated file that could not be found again */
+    unsigned long long lost_bytes; /* of a rotated file that could not be found again (at
+                                      least: what was appended after the cursor is unknown) */
+    unsigned long long lost_files; /* rotated files that could not be found again */
 } wp_netlog_file_stats;
 
 /* Batch: read path whole (plain or gzip) from the start; the parser is reset with path as
@@ -195,6 +202,7 @@ WP_API wp_status wp_netlog_follower_new(const char *path, const wp_netlog_cursor
 WP_API void wp_netlog_follower_free(wp_netlog_follower *f);
 
 /* Read what was appended since the last call (and handle rotation/truncation/replacement);
+ * pass the same parser to every poll of a follower (it is reset when a new file begins);
  * a last line without '\n' is left for the next call. *n_records (may be NULL) gets how
  * many records this call produced. A missing file is not an error (it may be being
  * rotated): WP_OK with nothing read. */

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "netlog.h"
 #include "report.h"
 #include "status.h"
 
@@ -226,8 +227,7 @@ WP_API void wp_quarantine_message_free(wp_quarantine_message *m);
  * milter again. WP_EIO with the server's reply when it is refused or unreachable. Does not
  * change the store: call wp_store_quarantine_release() after it succeeds. */
 WP_API wp_status wp_quarantine_reinject(const wp_quarantine_message *m, const char *smtp_url,
-                                        const char *by, long timeout_ms, char *err,
-                                        size_t errlen);
+                                        const char *by, long timeout_ms, char *err, size_t errlen);
 
 /* Marks a held message released by `by` at `when` (0: now). The re-injection itself is the
  * caller's job. WP_ENOTFOUND for an unknown reference, WP_EINVAL when it is not held. */
@@ -247,5 +247,12 @@ WP_API wp_status wp_store_quarantine_delete(wp_store *s, const char *ref, const 
 WP_API wp_status wp_store_quarantine_expire(wp_store *s, unsigned max_age_days, long long now,
                                             wp_quarantine_list **deleted, size_t *n_deleted,
                                             char *err, size_t errlen);
+
+/* ---- followed logs (`watchpost watch`): where each one stopped ---- */
+
+WP_API wp_status wp_store_cursor_get(wp_store *s, const char *path, wp_netlog_cursor *cur,
+                                     bool *found, char *err, size_t errlen);
+WP_API wp_status wp_store_cursor_put(wp_store *s, const char *path, const wp_netlog_cursor *cur,
+                                     char *err, size_t errlen);
 
 #endif

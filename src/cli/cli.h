@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "watchpost/egress.h"
+#include "watchpost/incident.h"
+#include "watchpost/netlist.h"
 #include "watchpost/watchpost.h"
 
 /* Exit codes (documented in `watchpost scan --help` and README). */
@@ -20,6 +23,22 @@ enum {
 };
 /* The store commands (events, quarantine) exit 1 when nothing matched the request. */
 #define WP_EXIT_NOTFOUND 1
+
+/* egress.* and incident.* (netconfig.c), and the intel files the network side loads too */
+typedef struct cli_netconfig {
+    wp_egress_config egress; /* numbers; the lists below are pointed to by apply() */
+    wp_incident_config incident;
+    char **internal, **allow, **hosts, **classified, **intel_files;
+    size_t n_internal, n_allow, n_hosts, n_classified, n_intel_files;
+    long poll_ms; /* watch: how often files are polled */
+} cli_netconfig;
+
+void cli_netconfig_init(cli_netconfig *nc);
+void cli_netconfig_fini(cli_netconfig *nc);
+bool cli_netconfig_set(cli_netconfig *nc, const char *key, const char *val, char *err,
+                       size_t errlen);
+void cli_netconfig_apply(cli_netconfig *nc);
+bool cli_netconfig_set_intel(cli_netconfig *nc, const char *path, char *err, size_t errlen);
 
 typedef struct cli_config {
     wp_limits limits;
@@ -33,9 +52,10 @@ typedef struct cli_config {
     char *milter_listen;     /* "milter.listen"; NULL: the milter's default */
     char *milter_user;       /* "milter.user"; NULL: the milter's default */
     struct wp_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
-    wp_alert_config alert;               /* "alert.*": where decisions are pushed */
+    wp_alert_config alert;              /* "alert.*": where decisions are pushed */
     char *release_smtp;  /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
     long retention_days; /* "quarantine.retention_days"; 0: no automatic expiry */
+    cli_netconfig net;   /* "egress.*", "incident.*" */
 } cli_config;
 
 #define CLI_DEFAULT_STORE_DB    "/var/lib/watchpost/watchpost.db"
@@ -69,6 +89,9 @@ int cmd_learn(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
+int cmd_incidents(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* cmd_events.c: times on the command line and in listings */
 /* "2026-11-26", "2026-11-26T10:00[:00][Z]", or relative to now: "-90s", "-15m", "-1h",

@@ -28,6 +28,7 @@ cli_config_init(cli_config *c)
     c->jobs = 0; /* 0: one per online CPU */
     wp_engine_config_init(&c->engine);
     wp_alert_config_init(&c->alert);
+    cli_netconfig_init(&c->net);
 }
 
 void
@@ -135,6 +136,11 @@ set_key(cli_config *c, const char *key, const char *val, char *err, size_t errle
         return wp_alerter_config_set(&c->alert, key, val, err, errlen) == WP_OK;
     if (strncmp(key, "quarantine.", 11) == 0)
         return set_quarantine_key(c, key, val, err, errlen);
+    if (strncmp(key, "egress.", 7) == 0 || strncmp(key, "incident.", 9) == 0)
+        return cli_netconfig_set(&c->net, key, val, err, errlen);
+    if (strcmp(key, "intel.file") == 0 &&
+        !cli_netconfig_set_intel(&c->net, val, err, errlen)) /* and the engine's, below */
+        return false;
     if (strcmp(key, "store.db") == 0)
         return set_store_path(&c->store_db, key, val, err, errlen);
     if (strcmp(key, "store.spool") == 0)
@@ -183,6 +189,7 @@ cli_config_fini(cli_config *c)
     wp_alert_config_fini(&c->alert);
     free(c->release_smtp);
     c->release_smtp = NULL;
+    cli_netconfig_fini(&c->net);
     c->retention_days = 0;
 }
 

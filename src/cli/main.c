@@ -20,6 +20,9 @@ usage(FILE *out)
                  "  events     list the decisions recorded in the store\n"
                  "  quarantine list, show, release, delete or expire quarantined messages\n"
                  "  milter     the milter daemon in front of Postfix or Sendmail\n"
+                 "  ingest     read finished Zeek/Suricata logs: egress findings, incidents\n"
+                 "  watch      follow growing Zeek/Suricata logs: egress findings, incidents\n"
+                 "  incidents  list, show, acknowledge or close incidents\n"
                  "  version    print the version\n"
                  "\n"
                  "Run 'watchpost <command> --help' for a command's options.\n");
@@ -43,6 +46,12 @@ main(int argc, char **argv)
         return cmd_quarantine(argc - 1, argv + 1);
     if (strcmp(cmd, "milter") == 0)
         return cmd_milter(argc - 1, argv + 1);
+    if (strcmp(cmd, "ingest") == 0)
+        return cmd_ingest(argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return cmd_watch(argc - 1, argv + 1);
+    if (strcmp(cmd, "incidents") == 0)
+        return cmd_incidents(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)
         return cmd_findings(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

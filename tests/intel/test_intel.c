@@ -456,6 +456,60 @@ test_csv_misp_export(void **state)
     wp_intel_set_free(set);
 }
 
+/* JA3 fingerprints: typed only (MISP name, plain keyword, a column), kept apart from md5s. */
+static void
+test_ja3(void **state)
+{
+    (void)state;
+    errlog e;
+    wp_intel_set *set = new_set(&e);
+    wp_intel_load_stats st =
+        load_ok(set, "feeds/ja3.csv",
+                "type,value,source\n"                                         /* 1 */
+                "ja3-fingerprint-md5,72A589DA586844D7F0818CE684948EEA,MISP\n" /* 2 */
+                "ja3,a0e9f5d64349fb13191bc781f81f42e1,SSLBL\n"                /* 3 */
+                "ja3s,b898351eb5e266aefd3723d466935494,\n"                    /* 4 */
+                "ja3,not-a-fingerprint,SSLBL\n"                               /* 5 */
+                "md5,d41d8cd98f00b204e9800998ecf8427e,\n");                   /* 6 */
+    assert_int_equal(st.added, 4);
+    assert_int_equal(st.bad, 1);
+    assert_int_equal(e.line[0], 5);
+    assert_str_contains(e.msg[0], "JA3");
+    assert_int_equal(wp_intel_count(set, WP_INTEL_JA3), 3);
+    assert_int_equal(wp_intel_count(set, WP_INTEL_MD5), 1);
+    assert_string_equal(wp_intel_type_name(WP_INTEL_JA3), "ja3");
+
+    wp_intel_match m;
+    const char *ja3 = "72a589da586844d7f0818ce684948eea";
+    assert_true(wp_intel_lookup_ja3(set, ja3, strlen(ja3), &m));
+    assert_int_equal(m.type, WP_INTEL_JA3);
+    assert_string_equal(m.value, ja3);
+    assert_string_equal(m.source, "MISP");
+    assert_int_equal(m.line, 2);
+    const char *ja3s = "B898351EB5E266AEFD3723D466935494";
+    assert_true(wp_intel_lookup_ja3(set, ja3s, strlen(ja3s), &m));
+    assert_int_equal(m.line, 4);
+    /* a fingerprint is not a file hash, and a file hash is not a fingerprint */
+    assert_no_match(set, "hash", ja3);
+    assert_false(wp_intel_lookup_ja3(set, MD5, strlen(MD5), NULL));
+    assert_false(wp_intel_lookup_ja3(set, ja3, 31, NULL));
+    assert_false(wp_intel_lookup_ja3(NULL, ja3, strlen(ja3), NULL));
+
+    /* a column named ja3_md5 (abuse.ch SSLBL), and no JA3 from a plain list */
+    wp_intel_set *set2 = new_set(NULL);
+    st = load_ok(set2, "sslbl.csv",
+                 "ja3_md5,listingreason\n1aa7bf8b97e540ca5edd75f7b8384bfa,Trickbot\n");
+    assert_int_equal(st.added, 1);
+    assert_true(wp_intel_lookup_ja3(set2, "1aa7bf8b97e540ca5edd75f7b8384bfa", 32, NULL));
+    wp_intel_set_free(set2);
+    set2 = new_set(NULL);
+    load_ok(set2, "plain.txt", "1aa7bf8b97e540ca5edd75f7b8384bfa\n");
+    assert_false(wp_intel_lookup_ja3(set2, "1aa7bf8b97e540ca5edd75f7b8384bfa", 32, NULL));
+    assert_int_equal(wp_intel_count(set2, WP_INTEL_MD5), 1);
+    wp_intel_set_free(set2);
+    wp_intel_set_free(set);
+}
+
 /* Columns named by type ("md5, sha1, sha256"), each cell an indicator. */
 static void
 test_csv_columns(void **state)
@@ -876,6 +930,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_csv_typed),
         cmocka_unit_test(test_csv_misp_export),
         cmocka_unit_test(test_csv_columns),
+        cmocka_unit_test(test_ja3),
         cmocka_unit_test(test_feodo_csv),
         cmocka_unit_test(test_load_failures),
         cmocka_unit_test(test_max_indicators_rolls_back),

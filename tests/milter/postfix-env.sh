@@ -11,6 +11,9 @@
 #        Returns 1 with the reason on stdout when Postfix cannot run here.
 #   pf_stop DIR
 #   pf_set DIR 'key = value'         change main.cf and reload
+#   pf_tune_load DIR SESSIONS        for load tests: no client rate/connection limits, no
+#        in_flow_delay, process limits for SESSIONS concurrent SMTP sessions; reloads and
+#        waits for the reload (the functional test does not call it)
 
 pf_free_port() {
   local p
@@ -78,6 +81,24 @@ CF
 
 pf_set() {
   postconf -c "$1/etc" -e "$2" && postfix -c "$1/etc" reload >/dev/null 2>&1
+}
+
+pf_tune_load() {
+  local d=$1 s=$2 reloads
+  local procs=$((2 * s + 50))
+  ((procs >= 100)) || procs=100
+  postconf -c "$d/etc" -e "default_process_limit = $procs" \
+    'smtpd_client_connection_count_limit = 0' 'smtpd_client_connection_rate_limit = 0' \
+    'smtpd_client_message_rate_limit = 0' 'smtpd_client_recipient_rate_limit = 0' \
+    'in_flow_delay = 0' || return 1
+  reloads=$(grep -c 'reload -- version' "$d/postfix.log" || true)
+  postfix -c "$d/etc" reload >/dev/null 2>&1 || return 1
+  for _ in $(seq 50); do
+    (($(grep -c 'reload -- version' "$d/postfix.log" || true) > reloads)) && return 0
+    sleep 0.1
+  done
+  echo "postfix did not log its reload"
+  return 1
 }
 
 pf_stop() {

@@ -17,8 +17,9 @@
  *                a delivery; or C2 evidence from two or more hosts 4
  *              a classified marking, or evidence from a classified network 5
  *            A network finding with no mail behind it raises its own incident: 3 for an
- *            indicator or high-severity IDS hit, 2 for behaviour alone (beacon, tunnel,
- *            exfiltration pattern), none for context (rare domain, long connection).
+ *            indicator or high-severity IDS hit, 1 for behaviour alone (beacon, tunnel,
+ *            exfiltration pattern: to triage), none for context (rare domain, long
+ *            connection), which only joins an incident that already names the host.
  * Everything happens inside one transaction per input; the callback runs after COMMIT.
  */
 #include <stdarg.h>
@@ -33,7 +34,9 @@
 #include "watchpost/netlist.h"
 
 /* Titles, reasons and summaries are one line for a person: cut to fit on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define MAX_CHANGES 16 /* level changes one input can cause (one per incident touched) */
 #define MAX_LINKED  8  /* incidents one finding is compared against */
@@ -706,9 +709,9 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
              f->indicator[0] ? " listed as " : "", f->indicator, f->evidence);
     int64_t id;
     if (n == 0) {
-        int sev = ev == EV_C2_STRONG ? 3 : ev == EV_CONTEXT ? -1 : 2;
+        int sev = ev == EV_C2_STRONG ? 3 : ev == EV_CONTEXT ? -1 : 1;
         if (ev == EV_C2_STRONG && f->code == WP_EG_IDS_ALERT && f->score < 0.5)
-            sev = 2; /* a low-severity IDS alert is not a C2 contact */
+            sev = 1; /* a low-severity IDS alert is not a C2 contact */
         if (classified && sev >= 0)
             sev = 5;
         if (sev < 0)
@@ -729,7 +732,8 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
         id = ids[i];
         if (!inc_step(db, id, f->ts, "net", code, summary, 0, nf_id) ||
             !inc_entity(db, id, "host", f->src, f->first_ts) ||
-            (ev != EV_CONTEXT && !inc_entity(db, id, "destination", f->dst, f->first_ts)) ||
+            (ev != EV_CONTEXT && f->dst[0] != '(' && /* "(all destinations)" */
+             !inc_entity(db, id, "destination", f->dst, f->first_ts)) ||
             (has_user && !inc_entity(db, id, "user", user, f->first_ts)) ||
             !inc_touch(db, id, f->first_ts) || !inc_touch(db, id, f->ts) ||
             !sql_run(db, "UPDATE net_findings SET incident_id = ? WHERE id = ?", "ii",

@@ -200,6 +200,15 @@ add_value(loader *L, intel_kind kind, bool typed, const char *v, size_t n, uint3
             why = whybuf;
         }
         break;
+    case K_JA3:
+        /* never inferred: a bare 32-digit value in a plain list is a file md5 */
+        what = "JA3 fingerprint";
+        ok = intel_norm_hash(v, n, T_MD5, &k, &why);
+        if (ok)
+            k.table = T_JA3;
+        else if (n != 32)
+            why = "a JA3 fingerprint is an md5 (32 hex digits)";
+        break;
     case K_EMAIL:
         what = "email";
         ok = n <= WP_INTEL_MAX_VALUE && intel_norm_email(v, n, buf, &len, &why);

@@ -19,7 +19,7 @@ fill(const wp_intel_set *set, int table, const uint8_t *r, wp_intel_match *m)
     static const wp_intel_type types[T__COUNT] = {
         [T_MD5] = WP_INTEL_MD5,     [T_SHA1] = WP_INTEL_SHA1,     [T_SHA256] = WP_INTEL_SHA256,
         [T_EMAIL] = WP_INTEL_EMAIL, [T_DOMAIN] = WP_INTEL_DOMAIN, [T_URL] = WP_INTEL_URL,
-        [T_IPV4] = WP_INTEL_IP,     [T_IPV6] = WP_INTEL_IP,
+        [T_IPV4] = WP_INTEL_IP,     [T_IPV6] = WP_INTEL_IP,       [T_JA3] = WP_INTEL_JA3,
     };
     const intel_table *t = &set->t[table];
     size_t o = t->key_len;
@@ -138,6 +138,18 @@ wp_intel_lookup_url(const wp_intel_set *set, const char *url, size_t len, wp_int
         return false;
     intel_key k;
     text_key(&k, T_URL, buf, n);
+    return find_fill(set, &k, m);
+}
+
+bool
+wp_intel_lookup_ja3(const wp_intel_set *set, const char *hex, size_t len, wp_intel_match *m)
+{
+    intel_key k;
+    const char *why;
+    if (set == NULL || hex == NULL || set->t[T_JA3].n == 0 ||
+        !intel_norm_hash(hex, len, T_MD5, &k, &why))
+        return false;
+    k.table = T_JA3;
     return find_fill(set, &k, m);
 }
 

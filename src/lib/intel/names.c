@@ -52,6 +52,11 @@ static const struct {
     {"network", K_IP},
     {"dst_ip", K_IP},
     {"src_ip", K_IP},
+    {"ja3", K_JA3},
+    {"ja3s", K_JA3},
+    {"ja3_md5", K_JA3}, /* abuse.ch SSLBL JA3 list */
+    {"ja3-fingerprint-md5", K_JA3},
+    {"ja3s-fingerprint-md5", K_JA3},
     {"auto", K_AUTO},
     /* MISP attribute types with no matcher here: counted as ignored */
     {"filename", K_IGNORED},
@@ -98,7 +103,6 @@ static const struct {
     {"x509-fingerprint-sha1", K_IGNORED},
     {"x509-fingerprint-sha256", K_IGNORED},
     {"x509-fingerprint-md5", K_IGNORED},
-    {"ja3-fingerprint-md5", K_IGNORED},
     {"hassh-md5", K_IGNORED},
     {"named pipe", K_IGNORED},
     {"mac-address", K_IGNORED},

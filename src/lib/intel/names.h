@@ -19,7 +19,8 @@ typedef enum intel_kind {
     K_EMAIL,
     K_DOMAIN,
     K_URL,
-    K_IP
+    K_IP,
+    K_JA3 /* a TLS JA3/JA3S fingerprint: an MD5, kept apart from file hashes */
 } intel_kind;
 
 /* Case-insensitive; "" is K_AUTO. */

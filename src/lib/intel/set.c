@@ -15,8 +15,8 @@
 #include "set.h"
 
 static const uint8_t key_lens[T__COUNT] = {
-    [T_MD5] = 16,   [T_SHA1] = 20, [T_SHA256] = 32, [T_EMAIL] = 8,
-    [T_DOMAIN] = 8, [T_URL] = 8,   [T_IPV4] = 5,    [T_IPV6] = 17,
+    [T_MD5] = 16, [T_SHA1] = 20, [T_SHA256] = 32, [T_EMAIL] = 8, [T_DOMAIN] = 8,
+    [T_URL] = 8,  [T_IPV4] = 5,  [T_IPV6] = 17,   [T_JA3] = 16,
 };
 
 uint64_t
@@ -401,6 +401,8 @@ wp_intel_count(const wp_intel_set *set, wp_intel_type t)
         return set->t[T_URL].n;
     case WP_INTEL_IP:
         return set->t[T_IPV4].n + set->t[T_IPV6].n;
+    case WP_INTEL_JA3:
+        return set->t[T_JA3].n;
     default:
         return set->total;
     }
@@ -425,6 +427,6 @@ const char *
 wp_intel_type_name(wp_intel_type t)
 {
     static const char *const names[WP_INTEL__COUNT] = {"md5",    "sha1", "sha256", "email",
-                                                       "domain", "url",  "ip"};
+                                                       "domain", "url",  "ip",     "ja3"};
     return (unsigned)t < WP_INTEL__COUNT ? names[t] : "unknown";
 }

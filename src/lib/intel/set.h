@@ -20,7 +20,9 @@
 
 #include "watchpost/intel.h"
 
-enum { T_MD5, T_SHA1, T_SHA256, T_EMAIL, T_DOMAIN, T_URL, T_IPV4, T_IPV6, T__COUNT };
+/* T_JA3: TLS client/server fingerprints (MD5 digests kept apart from file hashes, so a file
+ * hash never matches a fingerprint or the other way round) */
+enum { T_MD5, T_SHA1, T_SHA256, T_EMAIL, T_DOMAIN, T_URL, T_IPV4, T_IPV6, T_JA3, T__COUNT };
 
 typedef struct intel_table {
     uint8_t *rec;    /* n records of rec_size bytes: key, [pool offset], label, line */

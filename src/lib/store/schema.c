@@ -59,7 +59,7 @@ static const char *const migrations[] = {
     /* 2: the network side and incidents (docs/INCIDENTS.md) */
     "CREATE TABLE net_findings("
     " id INTEGER PRIMARY KEY,"
-    " recorded REAL NOT NULL,"  /* wall clock when watchpost saw it */
+    " recorded REAL NOT NULL,"                   /* wall clock when watchpost saw it */
     " ts REAL NOT NULL, first_ts REAL NOT NULL," /* log time of the evidence */
     " code TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, dst_port INTEGER,"
     " score REAL NOT NULL, count INTEGER NOT NULL,"
@@ -73,7 +73,7 @@ static const char *const migrations[] = {
     " severity INTEGER NOT NULL CHECK(severity BETWEEN 0 AND 5),"
     " title TEXT NOT NULL,"
     " first_evidence REAL NOT NULL, last_evidence REAL NOT NULL," /* log/mail time */
-    " detected_at REAL NOT NULL," /* wall clock when raised */
+    " detected_at REAL NOT NULL,"                                 /* wall clock when raised */
     " updated REAL NOT NULL, alerted_at REAL,"
     " ack_by TEXT, ack_at REAL, closed_by TEXT, closed_at REAL, close_reason TEXT);"
     "CREATE INDEX incidents_status ON incidents(status, severity);"
@@ -99,7 +99,7 @@ static const char *const migrations[] = {
     "CREATE TABLE ingest_cursors("
     " path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
     " offset INTEGER NOT NULL, head_hash INTEGER NOT NULL, head_len INTEGER NOT NULL,"
-    " updated REAL NOT NULL);"
+    " size INTEGER NOT NULL DEFAULT 0, updated REAL NOT NULL);"
     "CREATE TABLE correlation_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 };
 
