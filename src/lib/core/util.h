@@ -25,6 +25,32 @@ void wp_ascii_lower(char *s);
 void wp_extension(const char *name, char *buf, size_t buflen);
 /* Hex digests of data. */
 void wp_hash_all(const uint8_t *data, size_t len, wp_hashes *out);
+/* Table hashing (not cryptographic): FNV-1a 64 from a basis (WP_FNV_BASIS, or a seeded
+ * one), and MurmurHash3's 64-bit finalizer, which makes every bit of the result depend on
+ * every input bit when an index uses only the low bits. One copy for the indicator sets,
+ * the egress tables and the log followers. */
+#define WP_FNV_BASIS 1469598103934665603ULL
+static inline uint64_t
+wp_fnv1a64(const void *p, size_t n, uint64_t basis)
+{
+    const unsigned char *b = p;
+    uint64_t h = basis;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+static inline uint64_t
+wp_hash_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
 static inline uint16_t
 wp_le16(const uint8_t *p)
 {

@@ -7,24 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "egress_int.h"
 
 uint64_t
 eg_hash(const void *p, size_t n, uint64_t seed)
 {
-    /* FNV-1a, then MurmurHash3's finalizer: the index uses the low bits */
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    return wp_hash_mix64(wp_fnv1a64(p, n, WP_FNV_BASIS ^ (seed * 0x9e3779b97f4a7c15ULL)));
 }
 
 void *

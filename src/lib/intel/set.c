@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "set.h"
 
 static const uint8_t key_lens[T__COUNT] = {
@@ -22,20 +23,7 @@ static const uint8_t key_lens[T__COUNT] = {
 uint64_t
 intel_hash64(const void *p, size_t n)
 {
-    /* FNV-1a, then MurmurHash3's finalizer so that every bit of the result depends on every
-     * input bit (the index uses the low bits, the fingerprint all 64) */
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    return wp_hash_mix64(wp_fnv1a64(p, n, WP_FNV_BASIS));
 }
 
 /* 8 bits of the hash beside each slot: a probe compares them before touching a record */

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "netlog_int.h"
 
 static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -20,13 +21,7 @@ static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7
 uint64_t
 net_fnv64(const void *d, size_t n)
 {
-    const unsigned char *b = d;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return wp_fnv1a64(d, n, WP_FNV_BASIS);
 }
 
 bool
