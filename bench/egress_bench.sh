@@ -58,7 +58,9 @@ one dns "$DNS" "$dns_lines" "$dns_mb"
 
 # all cores: the conn.log lines split in NPROC shares, each with the header
 hdr=$(grep -c '^#fields\|^#separator\|^#set_separator\|^#empty_field\|^#unset_field\|^#path\|^#open\|^#types' "$CONN")
-grep -v '^#' "$CONN" | split -n "l/$NPROC" -d - "$T/part."
+grep -v '^#' "$CONN" > "$T/body"
+split -n "l/$NPROC" -d "$T/body" "$T/part."
+rm -f "$T/body"
 for p in "$T"/part.*; do { head -n "$hdr" "$CONN"; cat "$p"; } > "$p.log"; rm "$p"; done
 t0=$EPOCHREALTIME
 pids=()

@@ -27,7 +27,8 @@ host name, which is then resolved in dns.log and sent as SNI/Host):
                                       DOMAIN (dnscat2/iodine-like), from 40 % of the run
   --cred-post HOST:DST                a form POST of username/password to DST over HTTP
   --ioc-contact HOST:IP               three connections to IP (put IP in an indicator file)
-What was planted, where and when, goes to truth.json in the output directory.
+What was planted, where and when, goes to planted.truth (JSON) in the output directory:
+not a log name, so `watchpost ingest DIR` leaves it alone.
 
 Time: --start (epoch seconds, default 1700000000) for --hours (default 24). Log time only;
 the #open/#close stamps are derived from it, never from the clock.
@@ -623,7 +624,7 @@ def main(argv=None):
         w.write(kind, row)
     last = max(end, a.start)
     w.close(last)
-    with open(os.path.join(a.out, "truth.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(a.out, "planted.truth"), "w", encoding="utf-8") as f:
         json.dump({"seed": a.seed, "start": start, "hours": a.hours, "hosts": a.hosts,
                    "lines": w.counts, "planted": truth}, f, indent=1, sort_keys=True)
         f.write("\n")

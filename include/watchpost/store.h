@@ -58,6 +58,12 @@ typedef struct wp_store_config {
     const char *db_path;   /* required; created when absent */
     const char *spool_dir; /* NULL: no quarantine; created 0700 when absent (not its parents) */
     int busy_timeout_ms;   /* how long to wait for another process's lock; default 5000 */
+    /* false (default): every commit is on disk before it returns (synchronous=FULL), as the
+     * milter needs before it answers. true: synchronous=NORMAL, a power loss may drop the
+     * last commits but never corrupts; for writers whose input can be read again, such as
+     * `watchpost watch`, whose file positions live in the same database and roll back with
+     * the findings they produced. Per connection: the milter's stays FULL. */
+    bool relaxed_sync;
 } wp_store_config;
 
 WP_API void wp_store_config_init(wp_store_config *cfg);

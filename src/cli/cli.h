@@ -78,6 +78,9 @@ void cli_engine_config(const cli_config *c, wp_engine_config *ec);
  * only opened when want_spool. Prints the reason and returns false on failure. */
 bool cli_store_open(const cli_config *c, const char *db, const char *spool, bool want_spool,
                     wp_store **out);
+/* ... with synchronous=NORMAL when relaxed_sync (ingest, watch: wp_store_config). */
+bool cli_store_open_sync(const cli_config *c, const char *db, const char *spool, bool want_spool,
+                         bool relaxed_sync, wp_store **out);
 /* Loads every -c/--config FILE of argv (pass 1 of option parsing, so options override it). */
 bool cli_config_load_args(cli_config *c, int argc, char **argv);
 /* The default rules directory, or NULL when none is installed. */

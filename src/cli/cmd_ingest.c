@@ -174,8 +174,10 @@ on_record(void *ctx, const wp_net_record *rec)
         return true;
     }
     wp_egress_add(r->eg, rec);
-    /* windowed detectors every 64k records, so a long batch reports as it goes */
-    if ((r->records & 0xffff) == 0)
+    /* windowed detectors every 1M records, so a long batch reports as it goes; more often
+     * costs sorting (beacon scoring sorts each busy pair's samples) for nothing, since a
+     * batch's verdicts are final only at its end anyway */
+    if ((r->records & 0xfffff) == 0)
         wp_egress_tick(r->eg, r->max_ts);
     return true;
 }
@@ -199,7 +201,7 @@ static bool
 setup(run *r, cli_config *cfg, const char *db)
 {
     char err[512] = "";
-    if (!cli_store_open(cfg, db, NULL, false, &r->store))
+    if (!cli_store_open_sync(cfg, db, NULL, false, true, &r->store))
         return false;
     cli_netconfig_apply(&cfg->net);
     if (cfg->net.n_intel_files > 0) {
@@ -263,20 +265,25 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void ingest_path(run *r, wp_netlog_parser *p, const char *path, int depth);
+static void ingest_path(run *r, const char *path, int depth);
 
 /* In a directory, the names Zeek and Suricata give their logs: "conn.log",
- * "dns.18:00:00-19:00:00.log.gz", "eve.json", "eve.json.1", "eve-2026-11-26.json"; a
- * README, a pcap or a notes file beside them is left alone (and said so). Files named on
- * the command line are always read. */
+ * "dns.18:00:00-19:00:00.log.gz", "dns.json.gz", "eve.json", "eve.json.1",
+ * "eve-2026-11-26.json"; a README, a pcap or a notes file beside them is left alone (and
+ * said so), and so are Suricata's own text logs (fast.log, suricata.log, stats.log), which are not
+ * records. Files named on the command line are always read. */
 static bool
 log_name(const char *name)
 {
-    return strstr(name, ".log") != NULL || strncmp(name, "eve", 3) == 0;
+    if (strncmp(name, "fast.log", 8) == 0 || strncmp(name, "suricata.log", 12) == 0 ||
+        strncmp(name, "stats.log", 9) == 0) /* Suricata's is text; Zeek's has no records */
+        return false;
+    return strstr(name, ".log") != NULL || strstr(name, ".json") != NULL ||
+           strncmp(name, "eve", 3) == 0;
 }
 
 static void
-ingest_dir(run *r, wp_netlog_parser *p, const char *dir, int depth)
+ingest_dir(run *r, const char *dir, int depth)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -312,7 +319,7 @@ ingest_dir(run *r, wp_netlog_parser *p, const char *dir, int depth)
             if (!r->quiet)
                 fprintf(stderr, "watchpost: %s: not a log by its name, left alone\n", names[i]);
         } else {
-            ingest_path(r, p, names[i], depth + 1);
+            ingest_path(r, names[i], depth + 1);
         }
         free(names[i]);
     }
@@ -320,7 +327,7 @@ ingest_dir(run *r, wp_netlog_parser *p, const char *dir, int depth)
 }
 
 static void
-ingest_path(run *r, wp_netlog_parser *p, const char *path, int depth)
+ingest_path(run *r, const char *path, int depth)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -330,15 +337,23 @@ ingest_path(run *r, wp_netlog_parser *p, const char *path, int depth)
     }
     if (S_ISDIR(sb.st_mode)) {
         if (depth < 16)
-            ingest_dir(r, p, path, depth);
+            ingest_dir(r, path, depth);
         return;
     }
     if (!S_ISREG(sb.st_mode))
         return;
     char err[512] = "";
     r->files++;
-    wp_status st = wp_netlog_read_file(p, path, on_record, r, err, sizeof err);
-    add_stats(r, wp_netlog_parser_stats(p), path);
+    /* a parser per file: its counts and reasons are this file's */
+    wp_netlog_parser *fp = NULL;
+    if (wp_netlog_parser_new(NULL, &fp) != WP_OK) {
+        fprintf(stderr, "watchpost: %s: out of memory\n", path);
+        r->unreadable++;
+        return;
+    }
+    wp_status st = wp_netlog_read_file(fp, path, on_record, r, err, sizeof err);
+    add_stats(r, wp_netlog_parser_stats(fp), path);
+    wp_netlog_parser_free(fp);
     if (st != WP_OK) {
         fprintf(stderr, "watchpost: %s: %s\n", path, err[0] ? err : wp_strerror(st));
         r->unreadable++;
@@ -551,16 +566,9 @@ ingest_main(int argc, char **argv, bool watch)
         rc = WP_EXIT_ERRORS;
         goto done;
     }
-    wp_netlog_parser *p = NULL;
     if (!watch) {
-        if (wp_netlog_parser_new(NULL, &p) != WP_OK) {
-            fprintf(stderr, "watchpost: out of memory\n");
-            rc = WP_EXIT_ERRORS;
-            goto done;
-        }
         for (int i = optind; i < argc; i++)
-            ingest_path(&r, p, argv[i], 0);
-        wp_netlog_parser_free(p);
+            ingest_path(&r, argv[i], 0);
         wp_egress_tick(r.eg, r.max_ts);
         char err[512];
         wp_correlator_mail(r.corr, NULL, err, sizeof err);

@@ -211,11 +211,12 @@ cli_config_load_args(cli_config *c, int argc, char **argv)
 }
 
 bool
-cli_store_open(const cli_config *c, const char *db, const char *spool, bool want_spool,
-               wp_store **out)
+cli_store_open_sync(const cli_config *c, const char *db, const char *spool, bool want_spool,
+                    bool relaxed_sync, wp_store **out)
 {
     wp_store_config sc;
     wp_store_config_init(&sc);
+    sc.relaxed_sync = relaxed_sync;
     sc.db_path = db ? db : c->store_db ? c->store_db : CLI_DEFAULT_STORE_DB;
     if (want_spool)
         sc.spool_dir = spool ? spool : c->store_spool ? c->store_spool : CLI_DEFAULT_STORE_SPOOL;
@@ -226,6 +227,13 @@ cli_store_open(const cli_config *c, const char *db, const char *spool, bool want
         return false;
     }
     return true;
+}
+
+bool
+cli_store_open(const cli_config *c, const char *db, const char *spool, bool want_spool,
+               wp_store **out)
+{
+    return cli_store_open_sync(c, db, spool, want_spool, false, out);
 }
 
 bool

@@ -52,8 +52,14 @@ typedef struct pending_change {
     char reason[320];
 } pending_change;
 
+#define N_STMTS 48 /* distinct statements the correlator runs */
+
 struct wp_correlator {
     wp_store *store;
+    struct {
+        const char *sql; /* a string literal: looked up by address */
+        sqlite3_stmt *st;
+    } stmts[N_STMTS];
     double window;
     map_entry *map;
     size_t n_map;
@@ -144,6 +150,8 @@ wp_correlator_free(wp_correlator *c)
     }
     free(c->map);
     wp_netlist_free(c->classified);
+    for (int i = 0; i < N_STMTS && c->stmts[i].sql != NULL; i++)
+        sqlite3_finalize(c->stmts[i].st);
     free(c);
 }
 
@@ -155,11 +163,45 @@ wp_correlator_stats_get(const wp_correlator *c)
 
 /* ---- small SQL helpers (the store's mutex is held by the caller) ---- */
 
+/* Prepared once per correlator and kept: parsing SQL for every finding cost more than
+ * running it (bench/egress_bench.sh, perf). A statement beyond the cache is prepared and
+ * finalized each time (none today). */
+static int
+prep(wp_correlator *c, const char *sql, sqlite3_stmt **st)
+{
+    for (int i = 0; i < N_STMTS; i++) {
+        if (c->stmts[i].sql == sql) {
+            *st = c->stmts[i].st;
+            return SQLITE_OK;
+        }
+        if (c->stmts[i].sql == NULL) {
+            int rc = sqlite3_prepare_v3(c->store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                        &c->stmts[i].st, NULL);
+            if (rc != SQLITE_OK)
+                return rc;
+            c->stmts[i].sql = sql;
+            *st = c->stmts[i].st;
+            return SQLITE_OK;
+        }
+    }
+    return SQLITE_FULL;
+}
+
+/* Done with a cached statement: reset and unbound for its next use. */
+static void
+unprep(sqlite3_stmt *st)
+{
+    if (st != NULL) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
 static bool
-sql_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+sql_run(wp_correlator *c, const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (prep(c, sql, &st) != SQLITE_OK)
         return false;
     va_list ap;
     va_start(ap, fmt);
@@ -184,7 +226,7 @@ sql_run(sqlite3 *db, const char *sql, const char *fmt, ...)
     }
     va_end(ap);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    unprep(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW;
 }
 
@@ -196,14 +238,14 @@ typedef struct inc_row {
 } inc_row;
 
 static bool
-inc_load(sqlite3 *db, int64_t id, inc_row *r)
+inc_load(wp_correlator *c, int64_t id, inc_row *r)
 {
     sqlite3_stmt *st = NULL;
     bool ok = false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT severity, title, first_evidence, detected_at FROM incidents "
-                           "WHERE id = ?",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (prep(c,
+             "SELECT severity, title, first_evidence, detected_at FROM incidents "
+             "WHERE id = ?",
+             &st) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW) {
             r->id = id;
@@ -214,7 +256,7 @@ inc_load(sqlite3 *db, int64_t id, inc_row *r)
             ok = true;
         }
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return ok;
 }
 
@@ -239,39 +281,40 @@ note_change(wp_correlator *c, const inc_row *r, int from, const char *reason, do
 }
 
 static int
-next_seq(sqlite3 *db, const char *table, int64_t id)
+next_seq(wp_correlator *c, const char *table, int64_t id)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT coalesce(max(seq), 0) + 1 FROM %s WHERE incident_id = ?",
-             table);
     sqlite3_stmt *st = NULL;
     int seq = 1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (prep(c,
+             strcmp(table, "incident_timeline") == 0
+                 ? "SELECT coalesce(max(seq), 0) + 1 FROM incident_timeline WHERE incident_id = ?"
+                 : "SELECT coalesce(max(seq), 0) + 1 FROM incident_severity WHERE incident_id = ?",
+             &st) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW)
             seq = sqlite3_column_int(st, 0);
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return seq;
 }
 
 static bool
-inc_step(sqlite3 *db, int64_t id, double ts, const char *kind, const char *code,
+inc_step(wp_correlator *c, int64_t id, double ts, const char *kind, const char *code,
          const char *summary, long long decision_id, long long nf_id)
 {
-    return sql_run(db,
+    return sql_run(c,
                    "INSERT INTO incident_timeline(incident_id, seq, ts, kind, code, summary, "
                    "decision_id, net_finding_id) VALUES (?,?,?,?,?,?,nullif(?,0),nullif(?,0))",
-                   "iidsssii", (long long)id, (long long)next_seq(db, "incident_timeline", id), ts,
+                   "iidsssii", (long long)id, (long long)next_seq(c, "incident_timeline", id), ts,
                    kind, code, summary, decision_id, nf_id);
 }
 
 static bool
-inc_entity(sqlite3 *db, int64_t id, const char *kind, const char *value, double ts)
+inc_entity(wp_correlator *c, int64_t id, const char *kind, const char *value, double ts)
 {
     if (value == NULL || *value == '\0')
         return true;
-    return sql_run(db,
+    return sql_run(c,
                    "INSERT OR IGNORE INTO incident_entities(incident_id, kind, value, first_ts) "
                    "VALUES (?,?,?,?)",
                    "issd", (long long)id, kind, value, ts);
@@ -279,9 +322,9 @@ inc_entity(sqlite3 *db, int64_t id, const char *kind, const char *value, double 
 
 /* Evidence at ts: widen the evidence span. */
 static bool
-inc_touch(sqlite3 *db, int64_t id, double ts)
+inc_touch(wp_correlator *c, int64_t id, double ts)
 {
-    return sql_run(db,
+    return sql_run(c,
                    "UPDATE incidents SET first_evidence = min(first_evidence, ?1), "
                    "last_evidence = max(last_evidence, ?1), updated = ?2 WHERE id = ?3",
                    "ddi", ts, wall_now(), (long long)id);
@@ -292,13 +335,13 @@ inc_create(wp_correlator *c, int sev, const char *title, double ts, const char *
 {
     sqlite3 *db = c->store->db;
     double now = wall_now();
-    if (!sql_run(db,
+    if (!sql_run(c,
                  "INSERT INTO incidents(severity, title, first_evidence, last_evidence, "
                  "detected_at, updated) VALUES (?,?,?,?,?,?)",
                  "isdddd", (long long)sev, title, ts, ts, now, now))
         return false;
     *id = sqlite3_last_insert_rowid(db);
-    if (!sql_run(db,
+    if (!sql_run(c,
                  "INSERT INTO incident_severity(incident_id, seq, at, evidence_ts, "
                  "from_severity, to_severity, reason) VALUES (?,1,?,?,NULL,?,?)",
                  "iddis", (long long)*id, now, ts, (long long)sev, reason))
@@ -313,9 +356,8 @@ inc_create(wp_correlator *c, int sev, const char *title, double ts, const char *
 static bool
 inc_raise(wp_correlator *c, int64_t id, int sev, const char *reason, double ev_ts)
 {
-    sqlite3 *db = c->store->db;
     inc_row r;
-    if (!inc_load(db, id, &r))
+    if (!inc_load(c, id, &r))
         return false;
     if (sev <= r.severity)
         return true;
@@ -323,16 +365,16 @@ inc_raise(wp_correlator *c, int64_t id, int sev, const char *reason, double ev_t
     double now = wall_now();
     char summary[400];
     snprintf(summary, sizeof summary, "severity %d -> %d: %s", from, sev, reason);
-    if (!sql_run(db,
+    if (!sql_run(c,
                  "UPDATE incidents SET severity = ?, updated = ?, alerted_at = NULL "
                  "WHERE id = ?",
                  "idi", (long long)sev, now, (long long)id) ||
-        !sql_run(db,
+        !sql_run(c,
                  "INSERT INTO incident_severity(incident_id, seq, at, evidence_ts, "
                  "from_severity, to_severity, reason) VALUES (?,?,?,?,?,?,?)",
-                 "iiddiis", (long long)id, (long long)next_seq(db, "incident_severity", id), now,
+                 "iiddiis", (long long)id, (long long)next_seq(c, "incident_severity", id), now,
                  ev_ts, (long long)from, (long long)sev, reason) ||
-        !inc_step(db, id, ev_ts, "severity", NULL, summary, 0, 0))
+        !inc_step(c, id, ev_ts, "severity", NULL, summary, 0, 0))
         return false;
     r.severity = sev;
     note_change(c, &r, from, reason, ev_ts);
@@ -341,17 +383,17 @@ inc_raise(wp_correlator *c, int64_t id, int sev, const char *reason, double ev_t
 
 /* Open incidents that name (kind, value) with evidence in the window before ts. */
 static size_t
-find_by_entity(sqlite3 *db, const char *kind, const char *value, double ts, double window,
+find_by_entity(wp_correlator *c, const char *kind, const char *value, double ts, double window,
                int64_t *ids, size_t cap, size_t n)
 {
     sqlite3_stmt *st = NULL;
     if (value == NULL || *value == '\0' ||
-        sqlite3_prepare_v2(db,
-                           "SELECT DISTINCT i.id FROM incidents i JOIN incident_entities e "
-                           "ON e.incident_id = i.id WHERE i.status != 'closed' AND e.kind = ? "
-                           "AND e.value = ? AND i.last_evidence >= ? ORDER BY i.id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
+        prep(c,
+             "SELECT DISTINCT i.id FROM incidents i JOIN incident_entities e "
+             "ON e.incident_id = i.id WHERE i.status != 'closed' AND e.kind = ? "
+             "AND e.value = ? AND i.last_evidence >= ? ORDER BY i.id",
+             &st) != SQLITE_OK) {
+        unprep(st);
         return n;
     }
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -365,40 +407,40 @@ find_by_entity(sqlite3 *db, const char *kind, const char *value, double ts, doub
         if (!dup)
             ids[n++] = id;
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return n;
 }
 
 /* Did the incident deliver mail to user at or before ts? */
 static bool
-delivered_before(sqlite3 *db, int64_t id, const char *user, double ts)
+delivered_before(wp_correlator *c, int64_t id, const char *user, double ts)
 {
     sqlite3_stmt *st = NULL;
     bool yes = false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM incident_entities WHERE incident_id = ? AND "
-                           "kind = 'delivered' AND value = ? AND first_ts <= ?",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (prep(c,
+             "SELECT 1 FROM incident_entities WHERE incident_id = ? AND "
+             "kind = 'delivered' AND value = ? AND first_ts <= ?",
+             &st) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
         sqlite3_bind_double(st, 3, ts);
         yes = sqlite3_step(st) == SQLITE_ROW;
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return yes;
 }
 
 static long long
-count_rows(sqlite3 *db, const char *sql, int64_t id)
+count_rows(wp_correlator *c, const char *sql, int64_t id)
 {
     sqlite3_stmt *st = NULL;
     long long n = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (prep(c, sql, &st) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW)
             n = sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return n;
 }
 
@@ -416,9 +458,8 @@ user_of(wp_correlator *c, const char *addr, char *user, size_t cap)
         }
     sqlite3_stmt *st = NULL;
     bool ok = false;
-    if (sqlite3_prepare_v2(c->store->db,
-                           "SELECT user FROM host_map WHERE address = ? AND user IS NOT NULL", -1,
-                           &st, NULL) == SQLITE_OK) {
+    if (prep(c, "SELECT user FROM host_map WHERE address = ? AND user IS NOT NULL", &st) ==
+        SQLITE_OK) {
         sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             snprintf(user, cap, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -426,7 +467,7 @@ user_of(wp_correlator *c, const char *addr, char *user, size_t cap)
             ok = true;
         }
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return ok;
 }
 
@@ -456,7 +497,7 @@ wp_correlator_host(wp_correlator *c, const wp_net_record *r, char *err, size_t e
         snprintf(name, sizeof name, "%.*s", (int)(r->host_name.n < 255 ? r->host_name.n : 255),
                  r->host_name.p);
     pthread_mutex_lock(&c->store->mu);
-    bool ok = sql_run(c->store->db,
+    bool ok = sql_run(c,
                       "INSERT INTO host_map(address, user, host_name, source, seen) "
                       "VALUES (?1, nullif(?2,''), nullif(?3,''), ?4, ?5) "
                       "ON CONFLICT(address) DO UPDATE SET "
@@ -475,17 +516,16 @@ wp_correlator_host(wp_correlator *c, const wp_net_record *r, char *err, size_t e
 /* ---- mail ---- */
 
 static bool
-state_get(sqlite3 *db, const char *key, long long *v)
+state_get(wp_correlator *c, const char *key, long long *v)
 {
     sqlite3_stmt *st = NULL;
     *v = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM correlation_state WHERE key = ?", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (prep(c, "SELECT value FROM correlation_state WHERE key = ?", &st) != SQLITE_OK)
         return false;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         *v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    unprep(st);
     return true;
 }
 
@@ -514,11 +554,10 @@ is_incident_mail(const mail_row *m)
 static bool
 correlate_mail(wp_correlator *c, const mail_row *m)
 {
-    sqlite3 *db = c->store->db;
     bool delivered = strcmp(m->action, "deliver") == 0 || strcmp(m->action, "tag") == 0;
     const char *sender = m->mail_from[0] ? m->mail_from : m->from;
     int64_t ids[MAX_LINKED];
-    size_t n = m->dlp ? 0 : find_by_entity(db, "sender", sender, m->time, c->window, ids, 1, 0);
+    size_t n = m->dlp ? 0 : find_by_entity(c, "sender", sender, m->time, c->window, ids, 1, 0);
     char reason[320], summary[400], title[256];
     snprintf(summary, sizeof summary, "%s mail from %s, \"%.120s\": %s (decision %lld)", m->verdict,
              sender[0] ? sender : "<>", m->subject, delivered ? "delivered" : "held", m->id);
@@ -547,14 +586,13 @@ correlate_mail(wp_correlator *c, const mail_row *m)
     }
     char did[32];
     snprintf(did, sizeof did, "%lld", m->id);
-    if (!inc_step(db, id, m->time, "mail", m->verdict, summary, m->id, 0) ||
-        !inc_entity(db, id, "sender", sender, m->time) ||
-        !inc_entity(db, id, "message", did, m->time) || !inc_touch(db, id, m->time))
+    if (!inc_step(c, id, m->time, "mail", m->verdict, summary, m->id, 0) ||
+        !inc_entity(c, id, "sender", sender, m->time) ||
+        !inc_entity(c, id, "message", did, m->time) || !inc_touch(c, id, m->time))
         return false;
     /* recipients */
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT rcpt FROM recipients WHERE decision_id = ? ORDER BY seq", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (prep(c, "SELECT rcpt FROM recipients WHERE decision_id = ? ORDER BY seq", &st) != SQLITE_OK)
         return false;
     sqlite3_bind_int64(st, 1, m->id);
     bool ok = true;
@@ -562,14 +600,14 @@ correlate_mail(wp_correlator *c, const mail_row *m)
         char rc[320];
         col_text(st, 0, rc, sizeof rc);
         lower(rc);
-        ok = inc_entity(db, id, "user", rc, m->time) &&
-             (!delivered || inc_entity(db, id, "delivered", rc, m->time));
+        ok = inc_entity(c, id, "user", rc, m->time) &&
+             (!delivered || inc_entity(c, id, "delivered", rc, m->time));
         /* the user's machine, when known, is watched from now on */
         for (size_t i = 0; ok && i < c->n_map; i++)
             if (same_person(rc, c->map[i].user))
-                ok = inc_entity(db, id, "host", c->map[i].addr, m->time);
+                ok = inc_entity(c, id, "host", c->map[i].addr, m->time);
     }
-    sqlite3_finalize(st);
+    unprep(st);
     return ok;
 }
 
@@ -582,7 +620,7 @@ wp_correlator_mail(wp_correlator *c, size_t *n_out, char *err, size_t errlen)
         pthread_mutex_lock(&c->store->mu);
         c->n_changes = 0;
         long long last = 0;
-        if (!state_get(db, "mail_decision", &last) ||
+        if (!state_get(c, "mail_decision", &last) ||
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(db));
             pthread_mutex_unlock(&c->store->mu);
@@ -590,13 +628,12 @@ wp_correlator_mail(wp_correlator *c, size_t *n_out, char *err, size_t errlen)
         }
         sqlite3_stmt *st = NULL;
         size_t batch = 0;
-        bool ok = sqlite3_prepare_v2(
-                      db,
-                      "SELECT d.id, d.time, d.verdict, d.action, d.mail_from, d.hdr_from, "
-                      "d.hdr_subject, d.severity, d.direction, EXISTS(SELECT 1 FROM findings f "
-                      "WHERE f.decision_id = d.id AND f.code LIKE 'DLP_%') "
-                      "FROM decisions d WHERE d.id > ? ORDER BY d.id LIMIT 256",
-                      -1, &st, NULL) == SQLITE_OK;
+        bool ok = prep(c,
+                       "SELECT d.id, d.time, d.verdict, d.action, d.mail_from, d.hdr_from, "
+                       "d.hdr_subject, d.severity, d.direction, EXISTS(SELECT 1 FROM findings f "
+                       "WHERE f.decision_id = d.id AND f.code LIKE 'DLP_%') "
+                       "FROM decisions d WHERE d.id > ? ORDER BY d.id LIMIT 256",
+                       &st) == SQLITE_OK;
         if (ok)
             sqlite3_bind_int64(st, 1, last);
         while (ok && sqlite3_step(st) == SQLITE_ROW) {
@@ -615,8 +652,8 @@ wp_correlator_mail(wp_correlator *c, size_t *n_out, char *err, size_t errlen)
             last = m.id;
             batch++;
         }
-        sqlite3_finalize(st);
-        ok = ok && sql_run(db,
+        unprep(st);
+        ok = ok && sql_run(c,
                            "INSERT INTO correlation_state(key, value) VALUES ('mail_decision', ?) "
                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            "i", last);
@@ -673,7 +710,6 @@ classify(const wp_egress_finding *f)
 static bool
 correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
 {
-    sqlite3 *db = c->store->db;
     evidence_class ev = classify(f);
     const char *code = wp_egress_code_name(f->code);
     char user[256] = "";
@@ -682,27 +718,27 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
     size_t n = 0;
     /* the user's incidents first: they carry the mail that explains the host */
     if (has_user) {
-        n = find_by_entity(db, "delivered", user, f->ts, c->window, ids, MAX_LINKED, n);
+        n = find_by_entity(c, "delivered", user, f->ts, c->window, ids, MAX_LINKED, n);
         if (n == 0 && strchr(user, '@') == NULL) {
             /* a login name: its mailbox is any delivered address with that local part */
             sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v2(db,
-                                   "SELECT DISTINCT e.value FROM incident_entities e JOIN "
-                                   "incidents i ON i.id = e.incident_id WHERE e.kind = "
-                                   "'delivered' AND i.status != 'closed' AND e.value LIKE ? "
-                                   "|| '@%'",
-                                   -1, &st, NULL) == SQLITE_OK) {
+            if (prep(c,
+                     "SELECT DISTINCT e.value FROM incident_entities e JOIN "
+                     "incidents i ON i.id = e.incident_id WHERE e.kind = "
+                     "'delivered' AND i.status != 'closed' AND e.value LIKE ? "
+                     "|| '@%'",
+                     &st) == SQLITE_OK) {
                 sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
                 if (sqlite3_step(st) == SQLITE_ROW)
                     col_text(st, 0, user, sizeof user);
             }
-            sqlite3_finalize(st);
-            n = find_by_entity(db, "delivered", user, f->ts, c->window, ids, MAX_LINKED, n);
+            unprep(st);
+            n = find_by_entity(c, "delivered", user, f->ts, c->window, ids, MAX_LINKED, n);
         }
     }
-    n = find_by_entity(db, "host", f->src, f->ts, c->window, ids, MAX_LINKED, n);
+    n = find_by_entity(c, "host", f->src, f->ts, c->window, ids, MAX_LINKED, n);
     if (ev != EV_CONTEXT)
-        n = find_by_entity(db, "destination", f->dst, f->ts, c->window, ids, MAX_LINKED, n);
+        n = find_by_entity(c, "destination", f->dst, f->ts, c->window, ids, MAX_LINKED, n);
     bool classified = wp_netlist_contains(c->classified, f->src);
     char reason[320], summary[400], title[256];
     snprintf(summary, sizeof summary, "%s %s -> %s%s%s: %s", code, f->src, f->dst,
@@ -730,20 +766,20 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
     }
     for (size_t i = 0; i < n; i++) {
         id = ids[i];
-        if (!inc_step(db, id, f->ts, "net", code, summary, 0, nf_id) ||
-            !inc_entity(db, id, "host", f->src, f->first_ts) ||
+        if (!inc_step(c, id, f->ts, "net", code, summary, 0, nf_id) ||
+            !inc_entity(c, id, "host", f->src, f->first_ts) ||
             (ev != EV_CONTEXT && f->dst[0] != '(' && /* "(all destinations)" */
-             !inc_entity(db, id, "destination", f->dst, f->first_ts)) ||
-            (has_user && !inc_entity(db, id, "user", user, f->first_ts)) ||
-            !inc_touch(db, id, f->first_ts) || !inc_touch(db, id, f->ts) ||
-            !sql_run(db, "UPDATE net_findings SET incident_id = ? WHERE id = ?", "ii",
-                     (long long)id, nf_id))
+             !inc_entity(c, id, "destination", f->dst, f->first_ts)) ||
+            (has_user && !inc_entity(c, id, "user", user, f->first_ts)) ||
+            !inc_touch(c, id, f->first_ts) || !inc_touch(c, id, f->ts) ||
+            !sql_run(c, "UPDATE net_findings SET incident_id = ? WHERE id = ?", "ii", (long long)id,
+                     nf_id))
             return false;
         if (ev != EV_CONTEXT &&
-            !inc_entity(db, id, ev == EV_EXFIL ? "exfil_host" : "c2_host", f->src, f->ts))
+            !inc_entity(c, id, ev == EV_EXFIL ? "exfil_host" : "c2_host", f->src, f->ts))
             return false;
-        bool after_mail = has_user && delivered_before(db, id, user, f->ts);
-        long long c2_hosts = count_rows(db,
+        bool after_mail = has_user && delivered_before(c, id, user, f->ts);
+        long long c2_hosts = count_rows(c,
                                         "SELECT count(*) FROM incident_entities WHERE "
                                         "incident_id = ? AND kind = 'c2_host'",
                                         id);
@@ -783,7 +819,7 @@ wp_correlator_net(wp_correlator *c, const wp_egress_finding *f, char *err, size_
     bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
     long long nf_id = 0;
     if (ok) {
-        ok = sql_run(db,
+        ok = sql_run(c,
                      "INSERT INTO net_findings(recorded, ts, first_ts, code, src, dst, dst_port, "
                      "score, count, indicator, source, evidence) VALUES "
                      "(?,?,?,?,?,?,nullif(?,-1),?,?,nullif(?,''),nullif(?,''),?)",

@@ -130,7 +130,8 @@ open_db(wp_store *s, const wp_store_config *cfg, char *err, size_t errlen)
     sqlite3_finalize(q);
     if (!wal)
         return wp_store_fail_db(s, "cannot switch to the WAL journal", err, errlen);
-    if (wp_store_exec(s, "PRAGMA synchronous = FULL") != SQLITE_OK)
+    if (wp_store_exec(s, cfg->relaxed_sync ? "PRAGMA synchronous = NORMAL"
+                                           : "PRAGMA synchronous = FULL") != SQLITE_OK)
         return wp_store_fail_db(s, "cannot set synchronous", err, errlen);
     return WP_OK;
 }
