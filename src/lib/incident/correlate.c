@@ -739,6 +739,23 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
     n = find_by_entity(c, "host", f->src, f->ts, c->window, ids, MAX_LINKED, n);
     if (ev != EV_CONTEXT)
         n = find_by_entity(c, "destination", f->dst, f->ts, c->window, ids, MAX_LINKED, n);
+    /* one incident takes the finding: several open ones for the same user or host (three
+     * lures to one person) would otherwise all rise on the same evidence. The candidates
+     * come in order of relevance (a delivery to the host's user first, then the host, then
+     * the destination); the most severe wins, ties go to the more relevant. */
+    if (n > 1) {
+        size_t best = 0;
+        int best_sev = -1;
+        for (size_t i = 0; i < n; i++) {
+            inc_row r;
+            if (inc_load(c, ids[i], &r) && r.severity > best_sev) {
+                best_sev = r.severity;
+                best = i;
+            }
+        }
+        ids[0] = ids[best];
+        n = 1;
+    }
     bool classified = wp_netlist_contains(c->classified, f->src);
     char reason[320], summary[400], title[256];
     snprintf(summary, sizeof summary, "%s %s -> %s%s%s: %s", code, f->src, f->dst,
