@@ -38,16 +38,14 @@ typedef struct coll {
     size_t stop_after; /* 0: never stop */
 } coll;
 
-#define STR_FIELDS(X)                                                                              \
-    X(uid)                                                                                         \
-    X(src_ip)                                                                                      \
-    X(dst_ip)                                                                                      \
-    X(proto)                                                                                       \
-    X(service)                                                                                     \
-    X(conn_state) X(query) X(qtype) X(rcode) X(answers) X(method) X(host) X(uri) X(user_agent)     \
-        X(referrer) X(post_body) X(sni) X(ja3) X(ja3s) X(tls_version) X(subject) X(issuer) X(md5)  \
-            X(sha1) X(sha256) X(mime_type) X(filename) X(signature) X(alert_category) X(host_name) \
-                X(mac) X(user)
+/* clang-format 14 does not settle on one layout for this list */
+// clang-format off
+#define STR_FIELDS(X)                                                                       \
+    X(uid) X(src_ip) X(dst_ip) X(proto) X(service) X(conn_state) X(query) X(qtype) X(rcode) \
+    X(answers) X(method) X(host) X(uri) X(user_agent) X(referrer) X(post_body) X(sni)        \
+    X(ja3) X(ja3s) X(tls_version) X(subject) X(issuer) X(md5) X(sha1) X(sha256)              \
+    X(mime_type) X(filename) X(signature) X(alert_category) X(host_name) X(mac) X(user)
+// clang-format on
 
 static bool
 collect(void *ctx, const wp_net_record *r)
