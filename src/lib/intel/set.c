@@ -179,8 +179,17 @@ intel_set_add(wp_intel_set *set, const intel_key *k, uint32_t label, uint32_t li
     index_insert(t, (uint32_t)t->n);
     t->n++;
     set->total++;
-    if (k->table == T_IPV4)
+    if (k->table == T_IPV4) {
         set->v4_lens |= 1ULL << k->key[4];
+        if (set->v4_bloom == NULL)
+            set->v4_bloom = calloc(INTEL_V4_BLOOM_BITS / 64, sizeof(uint64_t));
+        if (set->v4_bloom != NULL) { /* without it every lookup probes the table */
+            uint32_t a = (uint32_t)k->key[0] << 24 | (uint32_t)k->key[1] << 16 |
+                         (uint32_t)k->key[2] << 8 | k->key[3];
+            uint32_t b = intel_v4_bloom_bit(a, k->key[4]);
+            set->v4_bloom[b / 64] |= 1ULL << (b % 64);
+        }
+    }
     else if (k->table == T_IPV6)
         set->v6_lens[k->key[16] / 64] |= 1ULL << (k->key[16] % 64);
     return ADD_NEW;
@@ -366,6 +375,7 @@ wp_intel_set_free(wp_intel_set *set)
     free(set->labels);
     free(set->label_slot);
     free(set->lpool);
+    free(set->v4_bloom);
     free(set);
 }
 
@@ -408,6 +418,8 @@ wp_intel_memory(const wp_intel_set *set)
          set->n_label_slot * sizeof(uint32_t) + set->cap_files * sizeof(char *);
     for (size_t i = 0; i < set->n_files; i++)
         m += strlen(set->files[i]) + 1;
+    if (set->v4_bloom != NULL)
+        m += INTEL_V4_BLOOM_BITS / 8;
     return m;
 }
 

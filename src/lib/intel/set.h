@@ -56,8 +56,23 @@ struct wp_intel_set {
     size_t lpool_len, lpool_cap;
     uint64_t v4_lens;    /* bit p: some IPv4 prefix of length p is listed */
     uint64_t v6_lens[3]; /* bit p: some IPv6 prefix of length p is listed */
+    uint64_t *v4_bloom;  /* INTEL_V4_BLOOM_BITS bits, one per listed IPv4 (prefix, length);
+                            NULL until the first IPv4 indicator. A clear bit means "not
+                            listed" without a table probe (see intel_v4_bloom_bit) */
     size_t total;        /* distinct indicators */
 };
+
+/* An address is looked up at every listed prefix length (up to 32 probes); a network log
+ * looks up every outbound connection, so most probes miss. One bit per listed IPv4 key
+ * answers most misses from 128 KiB that stay in cache. Bits are only ever set (a rolled
+ * back load leaves some behind: a few more probes, never a wrong answer). */
+#define INTEL_V4_BLOOM_BITS (1u << 20)
+static inline uint32_t
+intel_v4_bloom_bit(uint32_t masked_addr, unsigned prefix)
+{
+    uint64_t h = ((uint64_t)masked_addr << 6 | prefix) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h >> 44); /* the top 20 bits */
+}
 
 /* Longest source column text kept; more distinct (file, source) labels than this many and
  * further rows are labelled with their file only. */
