@@ -417,7 +417,8 @@ typedef struct followed {
     const char *path;
     wp_netlog_follower *f;
     wp_netlog_parser *p;
-    wp_netlog_file_stats reported; /* what was already said about rotations etc. */
+    wp_netlog_file_stats reported;   /* what was already said about rotations etc. */
+    unsigned long long bad_reported; /* skipped-bad lines already said */
 } followed;
 
 static void
@@ -479,6 +480,13 @@ watch_loop(run *r, int n, char **paths, bool once, long poll_ms)
             if (st != WP_OK)
                 fprintf(stderr, "watchpost: %s: %s\n", fl[i].path, err[0] ? err : wp_strerror(st));
             report_file_events(&fl[i]);
+            /* a long-running follower says at once when lines are skipped, not at exit */
+            const wp_netlog_stats *ps = wp_netlog_parser_stats(fl[i].p);
+            if (ps->skipped_bad > fl[i].bad_reported) {
+                fprintf(stderr, "watchpost: %s: %llu more lines skipped as bad (%llu in all)\n",
+                        fl[i].path, ps->skipped_bad - fl[i].bad_reported, ps->skipped_bad);
+                fl[i].bad_reported = ps->skipped_bad;
+            }
         }
         wp_egress_tick(r->eg, r->max_ts);
         wp_correlator_mail(r->corr, NULL, err, sizeof err);
