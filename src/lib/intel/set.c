@@ -189,8 +189,7 @@ intel_set_add(wp_intel_set *set, const intel_key *k, uint32_t label, uint32_t li
             uint32_t b = intel_v4_bloom_bit(a, k->key[4]);
             set->v4_bloom[b / 64] |= 1ULL << (b % 64);
         }
-    }
-    else if (k->table == T_IPV6)
+    } else if (k->table == T_IPV6)
         set->v6_lens[k->key[16] / 64] |= 1ULL << (k->key[16] % 64);
     return ADD_NEW;
 }
