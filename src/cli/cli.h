@@ -81,6 +81,8 @@ bool cli_store_open(const cli_config *c, const char *db, const char *spool, bool
 /* ... with synchronous=NORMAL when relaxed_sync (ingest, watch: wp_store_config). */
 bool cli_store_open_sync(const cli_config *c, const char *db, const char *spool, bool want_spool,
                          bool relaxed_sync, wp_store **out);
+/* Who is acting on the store (--by's default): $SUDO_USER, $USER, else "uid N" in buf. */
+const char *cli_default_actor(char *buf, size_t len);
 /* Loads every -c/--config FILE of argv (pass 1 of option parsing, so options override it). */
 bool cli_config_load_args(cli_config *c, int argc, char **argv);
 /* The default rules directory, or NULL when none is installed. */

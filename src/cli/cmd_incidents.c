@@ -301,18 +301,6 @@ do_times(wp_store *st, const iopts *o)
     return tm.n > 0 ? WP_EXIT_CLEAN : WP_EXIT_NOTFOUND;
 }
 
-static const char *
-actor(char *buf, size_t len)
-{
-    const char *e = getenv("SUDO_USER");
-    if (e == NULL || *e == '\0')
-        e = getenv("USER");
-    if (e != NULL && *e != '\0')
-        return e;
-    snprintf(buf, len, "uid%u", (unsigned)getuid());
-    return buf;
-}
-
 enum { O_STATUS = 256, O_MINSEV, O_SINCE, O_LIMIT, O_JSON, O_BY, O_REASON, O_DB };
 
 static bool
@@ -416,7 +404,7 @@ cmd_incidents(int argc, char **argv)
         goto out;
     }
     if (o.by == NULL)
-        o.by = actor(who, sizeof who);
+        o.by = cli_default_actor(who, sizeof who);
     wp_store *st = NULL;
     if (!cli_store_open(&cfg, o.db, NULL, false, &st)) {
         rc = WP_EXIT_ERRORS;

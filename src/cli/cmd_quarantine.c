@@ -101,18 +101,6 @@ status_exit(wp_status s, const char *err)
     return s == WP_ENOTFOUND ? WP_EXIT_NOTFOUND : WP_EXIT_ERRORS;
 }
 
-/* Who is acting: the name sudo was run by, the login, or the uid as a last resort. */
-static const char *
-default_actor(char *buf, size_t len)
-{
-    const char *names[] = {getenv("SUDO_USER"), getenv("USER")};
-    for (size_t i = 0; i < 2; i++)
-        if (names[i] != NULL && *names[i] != '\0' && strlen(names[i]) < WP_STORE_MAX_ACTOR)
-            return names[i];
-    snprintf(buf, len, "uid %ld", (long)getuid());
-    return buf;
-}
-
 static json_t *
 jstr(const char *s)
 {
@@ -661,7 +649,7 @@ cmd_quarantine(int argc, char **argv)
         goto out;
     }
     if (o.by == NULL)
-        o.by = default_actor(actor, sizeof actor);
+        o.by = cli_default_actor(actor, sizeof actor);
     if (o.smtp == NULL)
         o.smtp = cfg.release_smtp != NULL ? cfg.release_smtp : CLI_DEFAULT_RELEASE_SMTP;
     if (o.days < 0 && cfg.retention_days > 0)

@@ -378,3 +378,15 @@ cli_default_rules_dir(void)
         return "/usr/share/watchpost/rules";
     return NULL;
 }
+
+/* Who is acting: the name sudo was run by, the login, or the uid as a last resort. */
+const char *
+cli_default_actor(char *buf, size_t len)
+{
+    const char *names[] = {getenv("SUDO_USER"), getenv("USER")};
+    for (size_t i = 0; i < 2; i++)
+        if (names[i] != NULL && *names[i] != '\0' && strlen(names[i]) < WP_STORE_MAX_ACTOR)
+            return names[i];
+    snprintf(buf, len, "uid %ld", (long)getuid());
+    return buf;
+}

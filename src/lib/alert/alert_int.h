@@ -44,7 +44,4 @@ alert_result alert_send_mail(alert_sender *s, const alert_item *it, const char *
 /* The curl_global_init() of the process, once. false when it failed. */
 bool alert_curl_init(void);
 
-/* Current time, seconds since the epoch. */
-double alert_now(void);
-
 #endif

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "alert/alert_int.h"
+#include "core/util.h"
 
 struct wp_alerter {
     wp_alert_config cfg; /* deep copy */
@@ -103,7 +104,7 @@ deliver_channel(wp_alerter *a, alert_item *it, channel ch)
     for (int attempt = 0;; attempt++) {
         if (atomic_load(&a->stop))
             return ALERT_RETRY;
-        json_object_set_new(it->payload, "sent_at", json_real(alert_now()));
+        json_object_set_new(it->payload, "sent_at", json_real(wp_wall_now()));
         char *body = json_dumps(it->payload, ch == CH_WEBHOOK ? JSON_COMPACT : JSON_INDENT(2));
         alert_result res;
         if (body == NULL) {
@@ -157,7 +158,7 @@ deliver(wp_alerter *a, alert_item *it)
         if (m != ALERT_OK)
             res = m;
     }
-    double done = alert_now();
+    double done = wp_wall_now();
     double ms = (done - it->detected_at) * 1000.0;
     pthread_mutex_lock(&a->mu);
     if (res == ALERT_OK) {
@@ -383,7 +384,7 @@ wp_alert_decision(wp_alerter *a, const wp_report *r, const wp_envelope *env, con
         pthread_mutex_unlock(&a->mu);
         return WP_OK;
     }
-    alert_item *it = alert_item_build(r, env, ref, detected_at > 0 ? detected_at : alert_now());
+    alert_item *it = alert_item_build(r, env, ref, detected_at > 0 ? detected_at : wp_wall_now());
     if (it == NULL) {
         pthread_mutex_lock(&a->mu);
         a->st.failed++;

@@ -13,14 +13,7 @@
 #include <time.h>
 
 #include "alert/alert_int.h"
-
-double
-alert_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "core/util.h"
 
 void
 alert_item_free(alert_item *it)
@@ -168,7 +161,7 @@ build_payload(const wp_report *r, const wp_envelope *env, const char *ref, doubl
     bad |= set(root, "schema_version", json_integer(WP_ALERT_SCHEMA_VERSION));
     bad |= set(root, "ref", jstr(ref, 128));
     bad |= set(root, "detected_at", json_real(detected_at));
-    bad |= set(root, "queued_at", json_real(alert_now()));
+    bad |= set(root, "queued_at", json_real(wp_wall_now()));
     bad |= set(root, "sent_at", json_null());
 
     bad |= set(root, "verdict", verdict);
@@ -313,7 +306,7 @@ alert_item_build_incident(const wp_incident_alert *ia)
     bad |= set(root, "kind", json_string("incident"));
     bad |= set(root, "ref", json_string(ref));
     bad |= set(root, "detected_at", json_real(ia->detected_at));
-    bad |= set(root, "queued_at", json_real(alert_now()));
+    bad |= set(root, "queued_at", json_real(wp_wall_now()));
     bad |= set(root, "sent_at", json_null());
     bad |= set(root, "incident", inc);
     bad |= set(inc, "id", json_integer((json_int_t)ia->id));

@@ -50,6 +50,14 @@ wp_has_prefix_ci(const char *s, size_t n, const char *prefix)
     return n >= pl && strncasecmp(s, prefix, pl) == 0;
 }
 
+double
+wp_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void
 wp_ascii_lower(char *s)
 {

@@ -19,6 +19,8 @@ bool wp_has_prefix_ci(const char *s, size_t n, const char *prefix);
  * on text when the rare byte is rare ("\n--" anchored on '-', "begin " on 'g', "=?" on
  * '?'). */
 const void *wp_memmem_rare(const void *hay, size_t n, const char *needle, size_t m, size_t rare);
+/* Wall-clock time, seconds since the epoch with sub-second precision. */
+double wp_wall_now(void);
 /* ASCII lower-case in place. */
 void wp_ascii_lower(char *s);
 /* Last extension of a name without the dot, lower-cased into buf; "" when none. */

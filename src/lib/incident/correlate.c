@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "store/store_int.h"
 #include "watchpost/incident.h"
 #include "watchpost/netlist.h"
@@ -78,22 +79,6 @@ wp_incident_config_init(wp_incident_config *c)
     c->link_window = 7 * 86400.0;
 }
 
-static double
-wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-lower(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s = (char)(*s + 32);
-}
-
 wp_status
 wp_correlator_new(wp_store *store, const wp_incident_config *cfg, wp_incident_fn fn, void *ctx,
                   wp_correlator **out, char *err, size_t errlen)
@@ -126,7 +111,7 @@ wp_correlator_new(wp_store *store, const wp_incident_config *cfg, wp_incident_fn
             wp_correlator_free(c);
             return WP_EINVAL;
         }
-        lower(user);
+        wp_ascii_lower(user);
         map_entry *m = &c->map[c->n_map++];
         if ((m->user = strdup(user)) == NULL || (m->addr = strdup(addr)) == NULL)
             goto oom;
@@ -327,14 +312,14 @@ inc_touch(wp_correlator *c, int64_t id, double ts)
     return sql_run(c,
                    "UPDATE incidents SET first_evidence = min(first_evidence, ?1), "
                    "last_evidence = max(last_evidence, ?1), updated = ?2 WHERE id = ?3",
-                   "ddi", ts, wall_now(), (long long)id);
+                   "ddi", ts, wp_wall_now(), (long long)id);
 }
 
 static bool
 inc_create(wp_correlator *c, int sev, const char *title, double ts, const char *reason, int64_t *id)
 {
     sqlite3 *db = c->store->db;
-    double now = wall_now();
+    double now = wp_wall_now();
     if (!sql_run(c,
                  "INSERT INTO incidents(severity, title, first_evidence, last_evidence, "
                  "detected_at, updated) VALUES (?,?,?,?,?,?)",
@@ -362,7 +347,7 @@ inc_raise(wp_correlator *c, int64_t id, int sev, const char *reason, double ev_t
     if (sev <= r.severity)
         return true;
     int from = r.severity;
-    double now = wall_now();
+    double now = wp_wall_now();
     char summary[400];
     snprintf(summary, sizeof summary, "severity %d -> %d: %s", from, sev, reason);
     if (!sql_run(c,
@@ -463,7 +448,7 @@ user_of(wp_correlator *c, const char *addr, char *user, size_t cap)
         sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             snprintf(user, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-            lower(user);
+            wp_ascii_lower(user);
             ok = true;
         }
     }
@@ -599,7 +584,7 @@ correlate_mail(wp_correlator *c, const mail_row *m)
     while (ok && sqlite3_step(st) == SQLITE_ROW) {
         char rc[320];
         col_text(st, 0, rc, sizeof rc);
-        lower(rc);
+        wp_ascii_lower(rc);
         ok = inc_entity(c, id, "user", rc, m->time) &&
              (!delivered || inc_entity(c, id, "delivered", rc, m->time));
         /* the user's machine, when known, is watched from now on */
@@ -646,7 +631,7 @@ wp_correlator_mail(wp_correlator *c, size_t *n_out, char *err, size_t errlen)
             m.severity = sqlite3_column_int(st, 7);
             col_text(st, 8, m.direction, sizeof m.direction);
             m.dlp = sqlite3_column_int(st, 9) != 0 && m.severity >= 5;
-            lower(m.mail_from);
+            wp_ascii_lower(m.mail_from);
             if (is_incident_mail(&m))
                 ok = correlate_mail(c, &m);
             last = m.id;
@@ -840,9 +825,9 @@ wp_correlator_net(wp_correlator *c, const wp_egress_finding *f, char *err, size_
                      "INSERT INTO net_findings(recorded, ts, first_ts, code, src, dst, dst_port, "
                      "score, count, indicator, source, evidence) VALUES "
                      "(?,?,?,?,?,?,nullif(?,-1),?,?,nullif(?,''),nullif(?,''),?)",
-                     "dddsssidisss", wall_now(), f->ts, f->first_ts, wp_egress_code_name(f->code),
-                     f->src, f->dst, (long long)f->dst_port, f->score, (long long)f->count,
-                     f->indicator, f->source, f->evidence);
+                     "dddsssidisss", wp_wall_now(), f->ts, f->first_ts,
+                     wp_egress_code_name(f->code), f->src, f->dst, (long long)f->dst_port, f->score,
+                     (long long)f->count, f->indicator, f->source, f->evidence);
         nf_id = sqlite3_last_insert_rowid(db);
         ok = ok && correlate_net(c, f, nf_id);
     }

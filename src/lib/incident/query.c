@@ -1,8 +1,8 @@
 /*
  * query.c - incidents read back, acknowledged and closed (`watchpost incidents`).
  *
- * A list owns every string it hands out through one pool (freed with the list), so callers
- * never free pieces of it.
+ * A list and every string and array it hands out live in one arena (core/arena.h), as the
+ * store's other lists do, freed with the list.
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,43 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/arena.h"
+#include "core/util.h"
 #include "store/store_int.h"
 #include "watchpost/incident.h"
 
-typedef struct pool {
-    void **p;
-    size_t n, cap;
-    bool failed;
-} pool;
-
-static void *
-pool_keep(pool *pl, void *x)
-{
-    if (x == NULL) {
-        pl->failed = true;
-        return NULL;
-    }
-    if (pl->n == pl->cap) {
-        size_t nc = pl->cap ? pl->cap * 2 : 64;
-        void **np = realloc(pl->p, nc * sizeof *np);
-        if (np == NULL) {
-            free(x);
-            pl->failed = true;
-            return NULL;
-        }
-        pl->p = np;
-        pl->cap = nc;
-    }
-    pl->p[pl->n++] = x;
-    return x;
-}
-
-static const char *
-pool_text(pool *pl, sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t == NULL ? NULL : pool_keep(pl, strdup((const char *)t));
-}
+#define LIST_ARENA_BUDGET ((size_t)64 << 20)
 
 void
 wp_incident_filter_init(wp_incident_filter *f)
@@ -58,25 +27,8 @@ wp_incident_filter_init(wp_incident_filter *f)
 void
 wp_incident_list_free(wp_incident_list *l)
 {
-    if (l == NULL)
-        return;
-    pool *pl = l->priv;
-    if (pl != NULL) {
-        for (size_t i = 0; i < pl->n; i++)
-            free(pl->p[i]);
-        free(pl->p);
-        free(pl);
-    }
-    free(l->items);
-    free(l);
-}
-
-static double
-now_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (l != NULL)
+        wp_arena_free(l->priv); /* l itself is in the arena */
 }
 
 #define INC_COLS                                                                                \
@@ -85,27 +37,27 @@ now_wall(void)
     "close_reason"
 
 static void
-read_row(pool *pl, sqlite3_stmt *st, wp_incident *it)
+read_row(wp_arena *a, sqlite3_stmt *st, wp_incident *it)
 {
     it->id = sqlite3_column_int64(st, 0);
-    it->status = pool_text(pl, st, 1);
+    it->status = wp_store_col_text(a, st, 1);
     it->severity = sqlite3_column_int(st, 2);
-    it->title = pool_text(pl, st, 3);
+    it->title = wp_store_col_text(a, st, 3);
     it->first_evidence = sqlite3_column_double(st, 4);
     it->last_evidence = sqlite3_column_double(st, 5);
     it->detected_at = sqlite3_column_double(st, 6);
     it->updated = sqlite3_column_double(st, 7);
     it->alerted_at = sqlite3_column_double(st, 8);
-    it->ack_by = pool_text(pl, st, 9);
+    it->ack_by = wp_store_col_text(a, st, 9);
     it->ack_at = sqlite3_column_double(st, 10);
-    it->closed_by = pool_text(pl, st, 11);
+    it->closed_by = wp_store_col_text(a, st, 11);
     it->closed_at = sqlite3_column_double(st, 12);
-    it->close_reason = pool_text(pl, st, 13);
+    it->close_reason = wp_store_col_text(a, st, 13);
 }
 
-/* Entities of one kind, as a pooled array. */
+/* Entities of one kind, as an array in the list's arena. */
 static const char **
-entities(pool *pl, sqlite3 *db, int64_t id, const char *kind, size_t *n)
+entities(wp_arena *a, sqlite3 *db, int64_t id, const char *kind, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     const char **v = NULL;
@@ -118,47 +70,21 @@ entities(pool *pl, sqlite3 *db, int64_t id, const char *kind, size_t *n)
         return NULL;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            const char **nv = realloc(v, nc * sizeof *nv);
-            if (nv == NULL) {
-                pl->failed = true;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        v[cnt++] = pool_text(pl, st, 0);
-    }
+    while (sqlite3_step(st) == SQLITE_ROW &&
+           wp_arena_grow(a, (void **)&v, &cap, cnt + 1, sizeof(*v)))
+        v[cnt++] = wp_store_col_text(a, st, 0);
     sqlite3_finalize(st);
-    if (v != NULL && pool_keep(pl, v) == NULL)
-        return NULL;
     *n = cnt;
     return v;
 }
 
 static void
-fill_entities(pool *pl, sqlite3 *db, wp_incident *it)
+fill_entities(wp_arena *a, sqlite3 *db, wp_incident *it)
 {
-    it->hosts = entities(pl, db, it->id, "host", &it->n_hosts);
-    it->users = entities(pl, db, it->id, "user", &it->n_users);
-    it->destinations = entities(pl, db, it->id, "destination", &it->n_destinations);
-    it->senders = entities(pl, db, it->id, "sender", &it->n_senders);
-}
-
-static wp_status
-fail_db(wp_store *s, pool *pl, wp_incident_list *l, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "store %s: incidents: %s", s->db_path, sqlite3_errmsg(s->db));
-    if (l != NULL) {
-        l->priv = pl;
-        wp_incident_list_free(l);
-    } else if (pl != NULL) {
-        free(pl->p);
-        free(pl);
-    }
-    return WP_EIO;
+    it->hosts = entities(a, db, it->id, "host", &it->n_hosts);
+    it->users = entities(a, db, it->id, "user", &it->n_users);
+    it->destinations = entities(a, db, it->id, "destination", &it->n_destinations);
+    it->senders = entities(a, db, it->id, "sender", &it->n_senders);
 }
 
 wp_status
@@ -177,14 +103,14 @@ wp_store_incidents(wp_store *s, const wp_incident_filter *f, wp_incident_list **
                  status);
         return WP_EINVAL;
     }
-    pool *pl = calloc(1, sizeof *pl);
-    wp_incident_list *l = calloc(1, sizeof *l);
-    if (pl == NULL || l == NULL) {
-        free(pl);
-        free(l);
+    wp_arena *a = wp_arena_new(LIST_ARENA_BUDGET);
+    wp_incident_list *l = a != NULL ? wp_arena_alloc(a, sizeof *l) : NULL;
+    if (l == NULL) {
+        wp_arena_free(a);
         snprintf(err, errlen, "incidents: out of memory");
         return WP_ENOMEM;
     }
+    l->priv = a;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(
@@ -193,8 +119,9 @@ wp_store_incidents(wp_store *s, const wp_incident_filter *f, wp_incident_list **
             "(?1 IS NULL AND status != 'closed' OR ?1 = 'all' OR status = ?1) "
             "AND severity >= ?2 AND detected_at >= ?3 ORDER BY severity DESC, id DESC LIMIT ?4",
             -1, &st, NULL) != SQLITE_OK) {
-        wp_status r = fail_db(s, pl, l, err, errlen);
+        wp_status r = wp_store_fail_db(s, "incidents", err, errlen);
         pthread_mutex_unlock(&s->mu);
+        wp_incident_list_free(l);
         return r;
     }
     if (status != NULL)
@@ -203,28 +130,17 @@ wp_store_incidents(wp_store *s, const wp_incident_filter *f, wp_incident_list **
     sqlite3_bind_double(st, 3, f->since);
     sqlite3_bind_int64(st, 4, f->limit ? (sqlite3_int64)f->limit : 100);
     size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l->n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            wp_incident *ni = realloc(l->items, nc * sizeof *ni);
-            if (ni == NULL) {
-                pl->failed = true;
-                break;
-            }
-            l->items = ni;
-            cap = nc;
-        }
+    while (sqlite3_step(st) == SQLITE_ROW &&
+           wp_arena_grow(a, (void **)&l->items, &cap, l->n + 1, sizeof(*l->items))) {
         wp_incident *it = &l->items[l->n++];
         memset(it, 0, sizeof *it);
-        read_row(pl, st, it);
+        read_row(a, st, it);
     }
     sqlite3_finalize(st);
     for (size_t i = 0; i < l->n; i++)
-        fill_entities(pl, s->db, &l->items[i]);
+        fill_entities(a, s->db, &l->items[i]);
     pthread_mutex_unlock(&s->mu);
-    l->priv = pl;
-    if (pl->failed) {
+    if (wp_arena_exhausted(a)) {
         wp_incident_list_free(l);
         snprintf(err, errlen, "incidents: out of memory");
         return WP_ENOMEM;
@@ -236,25 +152,22 @@ wp_store_incidents(wp_store *s, const wp_incident_filter *f, wp_incident_list **
 wp_status
 wp_store_incident_get(wp_store *s, int64_t id, wp_incident_list **out, char *err, size_t errlen)
 {
-    pool *pl = calloc(1, sizeof *pl);
-    wp_incident_list *l = calloc(1, sizeof *l);
-    wp_incident *it = calloc(1, sizeof *it);
-    if (pl == NULL || l == NULL || it == NULL) {
-        free(pl);
-        free(l);
-        free(it);
+    wp_arena *a = wp_arena_new(LIST_ARENA_BUDGET);
+    wp_incident_list *l = a != NULL ? wp_arena_alloc(a, sizeof *l) : NULL;
+    wp_incident *it = l != NULL ? wp_arena_alloc(a, sizeof *it) : NULL;
+    if (it == NULL) {
+        wp_arena_free(a);
         snprintf(err, errlen, "incidents: out of memory");
         return WP_ENOMEM;
     }
+    l->priv = a;
     l->items = it;
-    l->priv = pl;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = NULL;
     wp_status r = WP_OK;
     if (sqlite3_prepare_v2(s->db, "SELECT " INC_COLS " FROM incidents WHERE id = ?", -1, &st,
                            NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(s->db));
-        r = WP_EIO;
+        r = wp_store_fail_db(s, "incidents", err, errlen);
         goto out;
     }
     sqlite3_bind_int64(st, 1, id);
@@ -263,71 +176,50 @@ wp_store_incident_get(wp_store *s, int64_t id, wp_incident_list **out, char *err
         r = WP_ENOTFOUND;
         goto out;
     }
-    read_row(pl, st, it);
+    read_row(a, st, it);
     l->n = 1;
     sqlite3_finalize(st);
     st = NULL;
-    fill_entities(pl, s->db, it);
-    /* timeline */
+    fill_entities(a, s->db, it);
+    size_t cap = 0;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT ts, kind, code, summary FROM incident_timeline WHERE "
                            "incident_id = ? ORDER BY ts, seq LIMIT 10000",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
-        size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (it->n_timeline == cap) {
-                size_t nc = cap ? cap * 2 : 16;
-                wp_incident_step *ns = realloc(it->timeline, nc * sizeof *ns);
-                if (ns == NULL) {
-                    pl->failed = true;
-                    break;
-                }
-                it->timeline = ns;
-                cap = nc;
-            }
+        while (sqlite3_step(st) == SQLITE_ROW &&
+               wp_arena_grow(a, (void **)&it->timeline, &cap, it->n_timeline + 1,
+                             sizeof(*it->timeline))) {
             wp_incident_step *p = &it->timeline[it->n_timeline++];
             p->ts = sqlite3_column_double(st, 0);
-            p->kind = pool_text(pl, st, 1);
-            p->code = pool_text(pl, st, 2);
-            p->summary = pool_text(pl, st, 3);
+            p->kind = wp_store_col_text(a, st, 1);
+            p->code = wp_store_col_text(a, st, 2);
+            p->summary = wp_store_col_text(a, st, 3);
         }
-        if (it->timeline != NULL)
-            pool_keep(pl, it->timeline);
     }
     sqlite3_finalize(st);
     st = NULL;
+    cap = 0;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT at, evidence_ts, coalesce(from_severity, -1), to_severity, "
                            "reason FROM incident_severity WHERE incident_id = ? ORDER BY seq",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
-        size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (it->n_levels == cap) {
-                size_t nc = cap ? cap * 2 : 8;
-                wp_incident_level *nl = realloc(it->levels, nc * sizeof *nl);
-                if (nl == NULL) {
-                    pl->failed = true;
-                    break;
-                }
-                it->levels = nl;
-                cap = nc;
-            }
+        while (
+            sqlite3_step(st) == SQLITE_ROW &&
+            wp_arena_grow(a, (void **)&it->levels, &cap, it->n_levels + 1, sizeof(*it->levels))) {
             wp_incident_level *v = &it->levels[it->n_levels++];
             v->at = sqlite3_column_double(st, 0);
             v->evidence_ts = sqlite3_column_double(st, 1);
             v->from_severity = sqlite3_column_int(st, 2);
             v->to_severity = sqlite3_column_int(st, 3);
-            v->reason = pool_text(pl, st, 4);
+            v->reason = wp_store_col_text(a, st, 4);
         }
-        if (it->levels != NULL)
-            pool_keep(pl, it->levels);
     }
 out:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
-    if (r == WP_OK && pl->failed) {
+    if (r == WP_OK && wp_arena_exhausted(a)) {
         snprintf(err, errlen, "incidents: out of memory");
         r = WP_ENOMEM;
     }
@@ -345,7 +237,7 @@ set_status(wp_store *s, int64_t id, const char *sql, const char *by, const char 
            const char *summary, char *err, size_t errlen)
 {
     pthread_mutex_lock(&s->mu);
-    double now = now_wall();
+    double now = wp_wall_now();
     wp_status r = WP_OK;
     sqlite3_stmt *st = NULL;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
