@@ -22,6 +22,7 @@
  *            connection), which only joins an incident that already names the host.
  * Everything happens inside one transaction per input; the callback runs after COMMIT.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,14 +306,14 @@ inc_entity(wp_correlator *c, int64_t id, const char *kind, const char *value, do
                    "issd", (long long)id, kind, value, ts);
 }
 
-/* Evidence at ts: widen the evidence span. */
+/* Evidence from first to last: widen the incident's evidence span. */
 static bool
-inc_touch(wp_correlator *c, int64_t id, double ts)
+inc_touch(wp_correlator *c, int64_t id, double first, double last)
 {
     return sql_run(c,
                    "UPDATE incidents SET first_evidence = min(first_evidence, ?1), "
-                   "last_evidence = max(last_evidence, ?1), updated = ?2 WHERE id = ?3",
-                   "ddi", ts, wp_wall_now(), (long long)id);
+                   "last_evidence = max(last_evidence, ?2), updated = ?3 WHERE id = ?4",
+                   "dddi", first, last, wp_wall_now(), (long long)id);
 }
 
 static bool
@@ -573,7 +574,7 @@ correlate_mail(wp_correlator *c, const mail_row *m)
     snprintf(did, sizeof did, "%lld", m->id);
     if (!inc_step(c, id, m->time, "mail", m->verdict, summary, m->id, 0) ||
         !inc_entity(c, id, "sender", sender, m->time) ||
-        !inc_entity(c, id, "message", did, m->time) || !inc_touch(c, id, m->time))
+        !inc_entity(c, id, "message", did, m->time) || !inc_touch(c, id, m->time, m->time))
         return false;
     /* recipients */
     sqlite3_stmt *st = NULL;
@@ -773,7 +774,7 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
             (ev != EV_CONTEXT && f->dst[0] != '(' && /* "(all destinations)" */
              !inc_entity(c, id, "destination", f->dst, f->first_ts)) ||
             (has_user && !inc_entity(c, id, "user", user, f->first_ts)) ||
-            !inc_touch(c, id, f->first_ts) || !inc_touch(c, id, f->ts) ||
+            !inc_touch(c, id, fmin(f->first_ts, f->ts), fmax(f->first_ts, f->ts)) ||
             !sql_run(c, "UPDATE net_findings SET incident_id = ? WHERE id = ?", "ii", (long long)id,
                      nf_id))
             return false;
