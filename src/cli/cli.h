@@ -109,6 +109,9 @@ bool cli_opt_time(const char *opt, const char *s, long long *out);
 const char *cli_format_time(long long t, char *buf, size_t len);
 /* Copies s into buf (len bytes) cut at a UTF-8 boundary, "..." marking a cut; NULL -> "-". */
 const char *cli_cut(const char *s, char *buf, size_t len);
+/* JSON for a string that may be NULL (null), and for a time (ISO-8601, or null when 0). */
+struct json_t *cli_json_str(const char *s);
+struct json_t *cli_json_time(long long t);
 /* One decision as a JSON object (every field, findings and reasons); NULL when out of memory. */
 struct json_t *cli_event_json(const wp_event *e);
 /* ... printed as one line; false when out of memory. */

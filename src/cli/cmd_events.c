@@ -182,14 +182,14 @@ cli_cut(const char *s, char *buf, size_t len)
 
 /* ---- output ---- */
 
-static json_t *
-jstr(const char *s)
+json_t *
+cli_json_str(const char *s)
 {
     return s != NULL ? json_string(s) : json_null();
 }
 
-static json_t *
-jtime(long long t)
+json_t *
+cli_json_time(long long t)
 {
     char b[32];
     return t > 0 ? json_string(cli_format_time(t, b, sizeof b)) : json_null();
@@ -201,38 +201,39 @@ cli_event_json(const wp_event *e)
     static const char *const dirs[] = {"unknown", "inbound", "outbound"};
     json_t *o = json_object(), *rcpt = json_array(), *reasons = json_array(), *fnd = json_array();
     for (size_t i = 0; i < e->n_rcpt; i++)
-        json_array_append_new(rcpt, jstr(e->rcpt[i]));
+        json_array_append_new(rcpt, cli_json_str(e->rcpt[i]));
     for (size_t i = 0; i < e->n_reasons; i++)
-        json_array_append_new(reasons, jstr(e->reasons[i]));
+        json_array_append_new(reasons, cli_json_str(e->reasons[i]));
     for (size_t i = 0; i < e->n_findings; i++) {
         const wp_event_finding *f = &e->findings[i];
-        json_array_append_new(fnd, json_pack("{s:o,s:o,s:i,s:i,s:o,s:o}", "code", jstr(f->code),
-                                             "category", jstr(f->category), "weight", f->weight,
-                                             "contribution", f->contribution, "evidence",
-                                             jstr(f->evidence), "where", jstr(f->where)));
+        json_array_append_new(
+            fnd, json_pack("{s:o,s:o,s:i,s:i,s:o,s:o}", "code", cli_json_str(f->code), "category",
+                           cli_json_str(f->category), "weight", f->weight, "contribution",
+                           f->contribution, "evidence", cli_json_str(f->evidence), "where",
+                           cli_json_str(f->where)));
     }
     json_object_set_new(o, "id", json_integer(e->id));
-    json_object_set_new(o, "time", jtime(e->time));
-    json_object_set_new(o, "arrival", jtime(e->arrival));
-    json_object_set_new(o, "queue_id", jstr(e->queue_id));
-    json_object_set_new(o, "message_id", jstr(e->message_id));
-    json_object_set_new(o, "client_ip", jstr(e->client_ip));
-    json_object_set_new(o, "client_name", jstr(e->client_name));
-    json_object_set_new(o, "helo", jstr(e->helo));
-    json_object_set_new(o, "mail_from", jstr(e->mail_from));
+    json_object_set_new(o, "time", cli_json_time(e->time));
+    json_object_set_new(o, "arrival", cli_json_time(e->arrival));
+    json_object_set_new(o, "queue_id", cli_json_str(e->queue_id));
+    json_object_set_new(o, "message_id", cli_json_str(e->message_id));
+    json_object_set_new(o, "client_ip", cli_json_str(e->client_ip));
+    json_object_set_new(o, "client_name", cli_json_str(e->client_name));
+    json_object_set_new(o, "helo", cli_json_str(e->helo));
+    json_object_set_new(o, "mail_from", cli_json_str(e->mail_from));
     json_object_set_new(o, "rcpt", rcpt);
     json_object_set_new(o, "n_rcpt_total", json_integer((json_int_t)e->n_rcpt_total));
     json_object_set_new(o, "direction",
                         json_string((unsigned)e->direction < 3 ? dirs[e->direction] : "unknown"));
     json_object_set_new(o, "authenticated", json_boolean(e->authenticated));
-    json_object_set_new(o, "from", jstr(e->from));
-    json_object_set_new(o, "sender", jstr(e->sender));
-    json_object_set_new(o, "reply_to", jstr(e->reply_to));
-    json_object_set_new(o, "return_path", jstr(e->return_path));
-    json_object_set_new(o, "to", jstr(e->to));
-    json_object_set_new(o, "cc", jstr(e->cc));
-    json_object_set_new(o, "subject", jstr(e->subject));
-    json_object_set_new(o, "date", jstr(e->date));
+    json_object_set_new(o, "from", cli_json_str(e->from));
+    json_object_set_new(o, "sender", cli_json_str(e->sender));
+    json_object_set_new(o, "reply_to", cli_json_str(e->reply_to));
+    json_object_set_new(o, "return_path", cli_json_str(e->return_path));
+    json_object_set_new(o, "to", cli_json_str(e->to));
+    json_object_set_new(o, "cc", cli_json_str(e->cc));
+    json_object_set_new(o, "subject", cli_json_str(e->subject));
+    json_object_set_new(o, "date", cli_json_str(e->date));
     json_object_set_new(o, "size", json_integer((json_int_t)e->size));
     json_object_set_new(o, "verdict", json_string(wp_verdict_name(e->verdict)));
     json_object_set_new(o, "score", json_integer(e->score));
@@ -241,7 +242,7 @@ cli_event_json(const wp_event *e)
     json_object_set_new(o, "reasons", reasons);
     json_object_set_new(o, "findings", fnd);
     json_object_set_new(o, "n_findings_total", json_integer((json_int_t)e->n_findings_total));
-    json_object_set_new(o, "quarantine_ref", jstr(e->quarantine_ref));
+    json_object_set_new(o, "quarantine_ref", cli_json_str(e->quarantine_ref));
     return o;
 }
 

@@ -87,12 +87,6 @@ jnum_or_null(double t)
     return t > 0 ? json_real(t) : json_null();
 }
 
-static json_t *
-jstr_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 static void
 print_json(const wp_incident *it)
 {
@@ -110,9 +104,9 @@ print_json(const wp_incident *it)
     json_object_set_new(o, "time_to_alert_s",
                         it->alerted_at > 0 ? json_real(it->alerted_at - it->detected_at)
                                            : json_null());
-    json_object_set_new(o, "ack_by", jstr_or_null(it->ack_by));
-    json_object_set_new(o, "closed_by", jstr_or_null(it->closed_by));
-    json_object_set_new(o, "close_reason", jstr_or_null(it->close_reason));
+    json_object_set_new(o, "ack_by", cli_json_str(it->ack_by));
+    json_object_set_new(o, "closed_by", cli_json_str(it->closed_by));
+    json_object_set_new(o, "close_reason", cli_json_str(it->close_reason));
     json_object_set_new(o, "hosts", str_array(it->hosts, it->n_hosts));
     json_object_set_new(o, "users", str_array(it->users, it->n_users));
     json_object_set_new(o, "destinations", str_array(it->destinations, it->n_destinations));
@@ -139,7 +133,7 @@ print_json(const wp_incident *it)
             json_t *l = json_object();
             json_object_set_new(l, "ts", json_real(p->ts));
             json_object_set_new(l, "kind", json_string(p->kind ? p->kind : ""));
-            json_object_set_new(l, "code", jstr_or_null(p->code));
+            json_object_set_new(l, "code", cli_json_str(p->code));
             json_object_set_new(l, "summary", json_string(p->summary ? p->summary : ""));
             json_array_append_new(a, l);
         }

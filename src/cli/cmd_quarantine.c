@@ -102,39 +102,26 @@ status_exit(wp_status s, const char *err)
 }
 
 static json_t *
-jstr(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
-jtime(long long t)
-{
-    char b[32];
-    return t > 0 ? json_string(cli_format_time(t, b, sizeof b)) : json_null();
-}
-
-static json_t *
 entry_json(const wp_quarantine_entry *e)
 {
     json_t *rcpt = json_array();
     for (size_t i = 0; i < e->n_rcpt; i++)
-        json_array_append_new(rcpt, jstr(e->rcpt[i]));
+        json_array_append_new(rcpt, cli_json_str(e->rcpt[i]));
     json_t *o = json_object();
     json_object_set_new(o, "ref", json_string(e->ref));
     json_object_set_new(o, "decision_id", json_integer(e->decision_id));
-    json_object_set_new(o, "created", jtime(e->created));
+    json_object_set_new(o, "created", cli_json_time(e->created));
     json_object_set_new(o, "size", json_integer((json_int_t)e->size));
     json_object_set_new(o, "sha256", json_string(e->sha256));
     json_object_set_new(o, "state", json_string(wp_quarantine_state_name(e->state)));
-    json_object_set_new(o, "released_by", jstr(e->released_by));
-    json_object_set_new(o, "released_at", jtime(e->released_at));
-    json_object_set_new(o, "deleted_by", jstr(e->deleted_by));
-    json_object_set_new(o, "deleted_at", jtime(e->deleted_at));
-    json_object_set_new(o, "delete_reason", jstr(e->delete_reason));
-    json_object_set_new(o, "mail_from", jstr(e->mail_from));
-    json_object_set_new(o, "from", jstr(e->from));
-    json_object_set_new(o, "subject", jstr(e->subject));
+    json_object_set_new(o, "released_by", cli_json_str(e->released_by));
+    json_object_set_new(o, "released_at", cli_json_time(e->released_at));
+    json_object_set_new(o, "deleted_by", cli_json_str(e->deleted_by));
+    json_object_set_new(o, "deleted_at", cli_json_time(e->deleted_at));
+    json_object_set_new(o, "delete_reason", cli_json_str(e->delete_reason));
+    json_object_set_new(o, "mail_from", cli_json_str(e->mail_from));
+    json_object_set_new(o, "from", cli_json_str(e->from));
+    json_object_set_new(o, "subject", cli_json_str(e->subject));
     json_object_set_new(o, "rcpt", rcpt);
     json_object_set_new(o, "verdict", json_string(wp_verdict_name(e->verdict)));
     json_object_set_new(o, "severity", json_integer(e->severity));
