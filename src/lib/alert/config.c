@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alert/alert_int.h"
+#include "core/util.h"
 
 void
 wp_alert_config_init(wp_alert_config *cfg)
@@ -36,17 +37,6 @@ wp_alert_config_fini(wp_alert_config *cfg)
     free(cfg->mail_from);
     free(cfg->smtp);
     wp_alert_config_init(cfg);
-}
-
-static wp_status
-replace(char **slot, const char *value)
-{
-    char *c = strdup(value);
-    if (c == NULL)
-        return WP_ENOMEM;
-    free(*slot);
-    *slot = c;
-    return WP_OK;
 }
 
 static bool
@@ -133,7 +123,7 @@ wp_alerter_config_set(wp_alert_config *cfg, const char *key, const char *value, 
                      "alert.webhook: not an http:// or https:// URL of at most 2048 bytes");
             return WP_EINVAL;
         }
-        return replace(&cfg->webhook, value);
+        return wp_str_replace(&cfg->webhook, value);
     }
     if (strcmp(key, "webhook_header") == 0) {
         const char *colon = strchr(value, ':');
@@ -157,7 +147,7 @@ wp_alerter_config_set(wp_alert_config *cfg, const char *key, const char *value, 
                      value);
             return WP_EINVAL;
         }
-        return replace(key[5] == 't' ? &cfg->mail_to : &cfg->mail_from, value);
+        return wp_str_replace(key[5] == 't' ? &cfg->mail_to : &cfg->mail_from, value);
     }
     if (strcmp(key, "smtp") == 0) {
         if (value[0] == '\0' || strlen(value) > 512 || has_ctl(value) ||
@@ -168,7 +158,7 @@ wp_alerter_config_set(wp_alert_config *cfg, const char *key, const char *value, 
                      value);
             return WP_EINVAL;
         }
-        return replace(&cfg->smtp, value);
+        return wp_str_replace(&cfg->smtp, value);
     }
     snprintf(err, errlen,
              "unknown setting 'alert.%.60s' (min_severity, syslog, webhook, webhook_timeout_ms, "

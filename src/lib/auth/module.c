@@ -16,6 +16,7 @@
 
 #include "auth_int.h"
 #include "core/arena.h"
+#include "core/util.h"
 
 static void *
 settings_new(void)
@@ -39,17 +40,6 @@ settings_free(void *p)
     free(a->resolver);
     free(a->public_suffix_list);
     free(a);
-}
-
-static wp_status
-replace(char **slot, const char *value)
-{
-    char *c = strdup(value);
-    if (c == NULL)
-        return WP_ENOMEM;
-    free(*slot);
-    *slot = c;
-    return WP_OK;
 }
 
 static wp_status
@@ -91,7 +81,7 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
             snprintf(err, errlen, "auth.%s", why);
             return WP_EINVAL;
         }
-        return replace(&a->resolver, value);
+        return wp_str_replace(&a->resolver, value);
     }
     if (strcmp(key, "dns_timeout_ms") == 0) {
         char *end;
@@ -105,7 +95,7 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
         return WP_OK;
     }
     if (strcmp(key, "public_suffix_list") == 0)
-        return replace(&a->public_suffix_list, value);
+        return wp_str_replace(&a->public_suffix_list, value);
     snprintf(err, errlen,
              "unknown setting 'auth.%s' (mode, authserv_id, resolver, "
              "dns_timeout_ms, public_suffix_list)",

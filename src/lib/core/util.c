@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,6 +49,17 @@ wp_has_prefix_ci(const char *s, size_t n, const char *prefix)
 {
     size_t pl = strlen(prefix);
     return n >= pl && strncasecmp(s, prefix, pl) == 0;
+}
+
+wp_status
+wp_str_replace(char **slot, const char *value)
+{
+    char *c = strdup(value);
+    if (c == NULL)
+        return WP_ENOMEM;
+    free(*slot);
+    *slot = c;
+    return WP_OK;
 }
 
 double

@@ -19,6 +19,8 @@ bool wp_has_prefix_ci(const char *s, size_t n, const char *prefix);
  * on text when the rare byte is rare ("\n--" anchored on '-', "begin " on 'g', "=?" on
  * '?'). */
 const void *wp_memmem_rare(const void *hay, size_t n, const char *needle, size_t m, size_t rare);
+/* *slot = a copy of value, the old string freed; WP_ENOMEM leaves *slot as it was. */
+wp_status wp_str_replace(char **slot, const char *value);
 /* Wall-clock time, seconds since the epoch with sub-second precision. */
 double wp_wall_now(void);
 /* ASCII lower-case in place. */
