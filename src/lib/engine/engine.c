@@ -253,7 +253,10 @@ wp_scanner_new(wp_engine *e, wp_scanner **out)
             wp_scanner_free(s);
             return WP_ENOMEM;
         }
-        yr_scanner_set_flags(s->yara, SCAN_FLAGS_FAST_MODE);
+        /* NO_TRYCATCH: YARA only ever scans heap buffers here, never a mapped file that
+         * could shrink under it, so the SIGSEGV/SIGBUS guard (two sigaction calls and a
+         * sigsetjmp per scanned part, ~2% of all time on phishing mail) buys nothing. */
+        yr_scanner_set_flags(s->yara, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH);
     }
     sp->mail = wp_mail_ctx_new();
     if (sp->mail == NULL) {
