@@ -12,6 +12,7 @@ BUILD_PKGS=(
   knot knot-dnsutils
   libmilter-dev
   postfix swaks
+  systemd
   python3 zip
 )
 
