@@ -51,7 +51,8 @@ struct eg_pair {
 static bool
 pair_eq(const void *ent, const void *key, size_t klen)
 {
-    return memcmp(((const eg_pair *)ent)->key, key, klen) == 0;
+    (void)klen; /* always the 32 bytes: a constant size lets the compare be inlined */
+    return memcmp(((const eg_pair *)ent)->key, key, sizeof((const eg_pair *)ent)->key) == 0;
 }
 
 static void
@@ -164,7 +165,7 @@ eg_pair_conn(wp_egress *e, eg_rec *x, eg_host *h)
     uint8_t key[32];
     memcpy(key, x->src, 16);
     memcpy(key + 16, x->dst, 16);
-    uint64_t hash = eg_hash(key, sizeof key, 2);
+    uint64_t hash = x->pair_hash;
     eg_pair *p = eg_map_get(&e->pairs, hash, key, sizeof key, pair_eq);
     if (p == NULL) {
         if (e->pairs.n >= e->cfg.max_pairs) {
@@ -202,12 +203,16 @@ eg_pair_conn(wp_egress *e, eg_rec *x, eg_host *h)
 /* ---- scoring ---- */
 
 /*
- * Sorting doubles for the quantiles. qsort's comparison callback made scoring the largest
- * cost of a batch (perf: msort + cmp_double, 14-31 % of `watchpost ingest`), so: a pass to
- * see whether v is already in order (timestamps usually are), else introsort with the
- * comparison inline: median-of-three quicksort, insertion sort below 16 elements, and heap
- * sort when the recursion gets deeper than 2 log2 n, so hostile input cannot make it
- * quadratic. Values are finite here (the records' times and sizes are checked on entry).
+ * Sorting and selecting doubles for the quantiles. qsort's comparison callback made scoring
+ * the largest cost of a batch (perf: msort + cmp_double, 14-31 % of `watchpost ingest`), so:
+ * the timestamps, which must be in order to take intervals, are checked for being in order
+ * already (they usually are), else sorted by an introsort with the comparison inline:
+ * median-of-three quicksort, insertion sort below 16 elements, and heap sort when the
+ * recursion gets deeper than 2 log2 n, so hostile input cannot make it quadratic. The
+ * quantiles of intervals and sizes need only a few order statistics, not the whole order:
+ * they are selected (quickselect over the same partition, heap sort taking over as above),
+ * which gives the very values a sort would put there in linear time. Values are finite here
+ * (the records' times and sizes are checked on entry).
  */
 static void
 insertion_sort(double *v, size_t n)
@@ -254,6 +259,40 @@ heap_sort(double *v, size_t n)
     }
 }
 
+/* Hoare partition of v[0..n), n > 16, around the median of three: returns how many
+ * elements lead, v[0..left) <= pivot <= v[left..n). */
+static size_t
+partition(double *v, size_t n)
+{
+    double a = v[0], b = v[n / 2], c = v[n - 1];
+    double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    size_t i = 0, j = n - 1;
+    for (;;) {
+        while (v[i] < pivot)
+            i++;
+        while (v[j] > pivot)
+            j--;
+        if (i >= j)
+            break;
+        double t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+    }
+    return j + 1;
+}
+
+/* 2 log2 n: partitions deeper than this hand over to heap sort */
+static unsigned
+depth_limit(size_t n)
+{
+    unsigned depth = 0;
+    for (size_t m = n; m > 1; m >>= 1)
+        depth += 2;
+    return depth;
+}
+
 static void
 intro_sort(double *v, size_t n, unsigned depth)
 {
@@ -262,24 +301,8 @@ intro_sort(double *v, size_t n, unsigned depth)
             heap_sort(v, n);
             return;
         }
-        double a = v[0], b = v[n / 2], c = v[n - 1];
-        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-        size_t i = 0, j = n - 1;
-        for (;;) { /* Hoare partition: v[0..j] <= pivot <= v[j+1..n) */
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i >= j)
-                break;
-            double t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-            i++;
-            j--;
-        }
         /* recurse into the smaller side, loop on the larger: stack depth O(log n) */
-        size_t left = j + 1;
+        size_t left = partition(v, n);
         if (left < n - left) {
             intro_sort(v, left, depth);
             v += left;
@@ -300,21 +323,47 @@ sort_doubles(double *v, size_t n)
         i++;
     if (i >= n)
         return;
-    unsigned depth = 0;
-    for (size_t m = n; m > 1; m >>= 1)
-        depth += 2;
-    intro_sort(v, n, depth);
+    intro_sort(v, n, depth_limit(n));
 }
 
-/* The q-quantile of sorted v[0..n), n >= 1, interpolated between neighbours. */
+/* Reorder v[0..n) so that v[k] holds what sorting would put there, nothing after it smaller
+ * and nothing before it larger. */
+static void
+select_nth(double *v, size_t n, size_t k)
+{
+    unsigned depth = depth_limit(n);
+    while (n > 16) {
+        if (depth-- == 0) {
+            heap_sort(v, n);
+            return;
+        }
+        size_t left = partition(v, n);
+        if (k < left) {
+            n = left;
+        } else {
+            v += left;
+            n -= left;
+            k -= left;
+        }
+    }
+    insertion_sort(v, n);
+}
+
+/* The q-quantile of v[0..n), n >= 1, interpolated between neighbours in sorted order (v is
+ * reordered). */
 static double
-quantile(const double *v, size_t n, double q)
+quantile(double *v, size_t n, double q)
 {
     double pos = q * (double)(n - 1);
     size_t i = (size_t)pos;
+    select_nth(v, n, i);
     if (i + 1 >= n)
         return v[n - 1];
-    return v[i] + (v[i + 1] - v[i]) * (pos - (double)i);
+    double next = v[i + 1]; /* the smallest after v[i] is its neighbour in sorted order */
+    for (size_t j = i + 2; j < n; j++)
+        if (v[j] < next)
+            next = v[j];
+    return v[i] + (next - v[i]) * (pos - (double)i);
 }
 
 static double
@@ -323,11 +372,10 @@ clamp01(double v)
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/* Bowley skew and median absolute deviation of sorted v[0..n) as scores (1: symmetric,
- * no dispersion); work holds n doubles. */
+/* Bowley skew and median absolute deviation of v[0..n) (reordered) as scores (1:
+ * symmetric, no dispersion); work holds n doubles. */
 static void
-dispersion(const double *v, size_t n, double *work, double *skew_score, double *mad_score,
-           double *median)
+dispersion(double *v, size_t n, double *work, double *skew_score, double *mad_score, double *median)
 {
     double q1 = quantile(v, n, 0.25), med = quantile(v, n, 0.5), q3 = quantile(v, n, 0.75);
     double iqr = q3 - q1;
@@ -335,15 +383,23 @@ dispersion(const double *v, size_t n, double *work, double *skew_score, double *
     *skew_score = clamp01(1 - fabs(skew));
     for (size_t i = 0; i < n; i++)
         work[i] = fabs(v[i] - med);
-    sort_doubles(work, n);
     double mad = quantile(work, n, 0.5);
     *mad_score = med > 0 ? clamp01(1 - mad / med) : mad == 0 ? 1 : 0;
     *median = med;
 }
 
-bool
-eg_beacon_score(double *ts, double *sizes, size_t n, double *work, double min_span,
-                eg_beacon_result *out)
+/* The mean of the interval components, which must reach TIMING_MIN */
+static double
+timing(const eg_beacon_result *r)
+{
+    return (r->ts_skew + r->ts_mad + r->ts_conn) / 3;
+}
+
+/* eg_beacon_score(), giving up (false) after the intervals when timing() is below
+ * timing_min: the sizes' quantiles cost as much again, and most pairs are no beacon. */
+static bool
+beacon_score(double *ts, double *sizes, size_t n, double *work, double min_span, double timing_min,
+             eg_beacon_result *out)
 {
     if (n < 4)
         return false;
@@ -369,18 +425,25 @@ eg_beacon_score(double *ts, double *sizes, size_t n, double *work, double min_sp
     r.intervals = k;
     r.merged = merged;
     /* ts is sorted and no longer needed beyond first/last: it is the work space now */
-    sort_doubles(work, k);
     dispersion(work, k, ts, &r.ts_skew, &r.ts_mad, &r.median_interval);
     /* coverage: as many check-ins as the span holds at the median interval */
     double span = fmax(r.last_ts - r.first_ts, min_span);
     double expected = span / r.median_interval + 1;
     r.ts_conn = clamp01((double)(k + 1) / expected);
-    sort_doubles(sizes, n);
+    if (timing(&r) < timing_min)
+        return false;
     dispersion(sizes, n, ts, &r.ds_skew, &r.ds_mad, &r.median_bytes);
     r.ds_small = clamp01(1 - r.median_bytes / 65535.0);
     r.score = clamp01((r.ts_skew + r.ts_mad + r.ts_conn + r.ds_skew + r.ds_mad + r.ds_small) / 6);
     *out = r;
     return true;
+}
+
+bool
+eg_beacon_score(double *ts, double *sizes, size_t n, double *work, double min_span,
+                eg_beacon_result *out)
+{
+    return beacon_score(ts, sizes, n, work, min_span, 0, out);
 }
 
 static void
@@ -404,8 +467,8 @@ score_pair(wp_egress *e, eg_pair *p, double now)
      * enough, while a beacon in a short log or a new one in a long run still is. */
     double watched = fmin(ref - e->t0, e->cfg.beacon_window);
     eg_beacon_result r;
-    if (!eg_beacon_score(ts, sizes, k, work, watched * MIN_SPAN_SHARE, &r) ||
-        r.score < e->cfg.beacon_threshold || (r.ts_skew + r.ts_mad + r.ts_conn) / 3 < TIMING_MIN)
+    if (!beacon_score(ts, sizes, k, work, watched * MIN_SPAN_SHARE, TIMING_MIN, &r) ||
+        r.score < e->cfg.beacon_threshold)
         return;
     if (p->beacon_conns > 0 && r.score < p->beacon_score + SCORE_STEP && k < 2 * p->beacon_conns)
         return;
@@ -430,7 +493,7 @@ void
 eg_beacon_tick(wp_egress *e, double now)
 {
     for (size_t i = 0; i < e->pairs.nslot; i++) {
-        eg_pair *p = e->pairs.ent[i];
+        eg_pair *p = e->pairs.slot[i].ent;
         if (p == NULL || p->fresh == 0)
             continue;
         /* a scored pair waits for 1/16 more samples: following a busy site, the sort per

@@ -157,6 +157,8 @@ wp_egress_new(const wp_egress_config *cfg, const wp_intel_set *intel, wp_egress_
         e->cfg.n_internal_nets = 0;
         e->cfg.allow = NULL;
         e->cfg.n_allow = 0;
+        e->v4_key_state[EG_KEY_PAIR] = eg_hash_state(eg_v4_head, sizeof eg_v4_head, EG_SEED_PAIR);
+        e->v4_key_state[EG_KEY_HOST] = eg_hash_state(eg_v4_head, sizeof eg_v4_head, EG_SEED_HOST);
         e->scratch = malloc(3 * (size_t)e->cfg.beacon_max_samples * sizeof(double));
         if (e->scratch == NULL) {
             snprintf(err, errlen, "out of memory");
@@ -345,10 +347,32 @@ rec_init(const wp_egress *e, eg_rec *x, const wp_net_record *r)
     x->has_dst = r->dst_ip.n > 0 && eg_addr_parse(r->dst_ip.p, r->dst_ip.n, x->dst);
     x->src_internal = x->has_src && eg_is_internal(e, x->src);
     x->dst_internal = x->has_dst && eg_is_internal(e, x->dst);
-    x->outbound = x->src_internal && x->has_dst && eg_is_outside(e, x->dst);
+    x->outbound = x->src_internal && x->has_dst && !x->dst_internal && eg_is_routable(x->dst);
     x->dst_allowed = x->has_dst && eg_allowed_addr(e, x->dst);
-    eg_safe_copy(x->src_txt, sizeof x->src_txt, r->src_ip.p, r->src_ip.n);
-    eg_safe_copy(x->dst_txt, sizeof x->dst_txt, r->dst_ip.p, r->dst_ip.n);
+}
+
+void
+eg_rec_text(eg_rec *x)
+{
+    if (x->txt)
+        return;
+    x->txt = true;
+    eg_safe_copy(x->src_txt, sizeof x->src_txt, x->r->src_ip.p, x->r->src_ip.n);
+    eg_safe_copy(x->dst_txt, sizeof x->dst_txt, x->r->dst_ip.p, x->r->dst_ip.n);
+}
+
+/* The keys of an outbound connection in the host and pair tables, and their slots fetched
+ * while the indicator lookup runs: on a busy site the tables outgrow the caches. */
+static void
+tables_ahead(wp_egress *e, eg_rec *x)
+{
+    uint8_t key[32];
+    memcpy(key, x->src, 16);
+    memcpy(key + 16, x->dst, 16);
+    x->host_hash = eg_hash_addr_key(e, x->src, 16, EG_KEY_HOST);
+    x->pair_hash = eg_hash_addr_key(e, key, sizeof key, EG_KEY_PAIR);
+    eg_map_prefetch(&e->hosts, x->host_hash);
+    eg_map_prefetch(&e->pairs, x->pair_hash);
 }
 
 wp_status
@@ -379,6 +403,8 @@ wp_egress_add(wp_egress *e, const wp_net_record *r)
             e->st.skipped++;
             break;
         }
+        if (x.outbound && !x.dst_allowed)
+            tables_ahead(e, &x);
         eg_ioc_record(e, &x);
         if (x.outbound && !x.dst_allowed)
             eg_pair_conn(e, &x, eg_host_conn(e, &x));

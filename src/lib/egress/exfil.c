@@ -38,7 +38,8 @@ struct eg_host {
 static bool
 host_eq(const void *ent, const void *key, size_t klen)
 {
-    return memcmp(((const eg_host *)ent)->ip, key, klen) == 0;
+    (void)klen; /* always the 16 bytes: a constant size lets the compare be inlined */
+    return memcmp(((const eg_host *)ent)->ip, key, sizeof((const eg_host *)ent)->ip) == 0;
 }
 
 double
@@ -72,6 +73,7 @@ volume(wp_egress *e, eg_rec *x, eg_host *h, uint64_t bytes)
         h->win_bytes < 2 * h->win_reported)
         return;
     h->win_reported = h->win_bytes;
+    eg_rec_text(x);
     wp_egress_finding f;
     eg_finding_init(&f, WP_EG_EXFIL_VOLUME, x->r->ts, "");
     f.first_ts = h->win_start;
@@ -93,7 +95,7 @@ eg_host *
 eg_host_conn(wp_egress *e, eg_rec *x)
 {
     const wp_net_record *r = x->r;
-    uint64_t hash = eg_hash(x->src, 16, 3);
+    uint64_t hash = x->host_hash;
     eg_host *h = eg_map_get(&e->hosts, hash, x->src, 16, host_eq);
     double w = floor(r->ts / e->cfg.volume_window) * e->cfg.volume_window;
     if (h == NULL) {
@@ -296,6 +298,7 @@ eg_cred_post(wp_egress *e, eg_rec *x)
         scan_form(&c, b, bn);
     if (!c.secret)
         return;
+    eg_rec_text(x);
     const char *dst = hn > 0 ? host : x->dst_txt;
     unsigned long long count;
     double first;

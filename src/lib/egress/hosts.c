@@ -21,11 +21,66 @@ static const char *const default_internal[] = {
     "169.254.0.0/16", "fc00::/7",      "fe80::/10",      "::1/128",
 };
 
+static void
+v4_mapped(const uint8_t v4[4], uint8_t out[16])
+{
+    memcpy(out, eg_v4_head, sizeof eg_v4_head);
+    memcpy(out + 12, v4, 4);
+}
+
+/* One octet of a dotted quad at p: one to three decimal digits, no leading zero, up to 255
+ * (as inet_pton(AF_INET) reads one); what follows it, or NULL when there is none. */
+static const char *
+octet(const char *p, const char *end, unsigned *v)
+{
+    if (p == end || (unsigned)(*p - '0') > 9)
+        return NULL;
+    unsigned x = (unsigned)(*p++ - '0');
+    if (p < end && (unsigned)(*p - '0') <= 9) {
+        if (x == 0)
+            return NULL; /* a leading zero */
+        x = x * 10 + (unsigned)(*p++ - '0');
+        if (p < end && (unsigned)(*p - '0') <= 9) {
+            x = x * 10 + (unsigned)(*p++ - '0');
+            if (x > 255)
+                return NULL;
+        }
+    }
+    *v = x;
+    return p;
+}
+
+/* The common case of a logged address, dotted-quad IPv4 as inet_pton(AF_INET) takes it, and
+ * nothing else in (p, n): then the general path below would give the same address. Written
+ * out because it runs for both addresses of every record, where the copy into a C string
+ * and the libc call were a tenth of `watchpost ingest` on a conn.log; anything else
+ * (brackets, a zone, IPv6, a NUL) takes the general path. */
+static bool
+parse_v4(const char *p, size_t n, uint8_t out[16])
+{
+    const char *end = p + n;
+    uint8_t a[4];
+    for (int k = 0; k < 4; k++) {
+        unsigned v;
+        if ((p = octet(p, end, &v)) == NULL)
+            return false;
+        a[k] = (uint8_t)v;
+        if (k < 3 && (p == end || *p++ != '.'))
+            return false;
+    }
+    if (p != end)
+        return false;
+    v4_mapped(a, out);
+    return true;
+}
+
 bool
 eg_addr_parse(const char *p, size_t n, uint8_t out[16])
 {
     if (p == NULL)
         return false;
+    if (parse_v4(p, n, out))
+        return true;
     if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
         p++;
         n -= 2;
@@ -43,25 +98,16 @@ eg_addr_parse(const char *p, size_t n, uint8_t out[16])
     uint8_t v4[4];
     if (inet_pton(AF_INET, buf, v4) != 1)
         return false;
-    memset(out, 0, 10);
-    out[10] = out[11] = 0xff;
-    memcpy(out + 12, v4, 4);
+    v4_mapped(v4, out);
     return true;
-}
-
-static bool
-is_v4(const uint8_t a[16])
-{
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return memcmp(a, mapped, 12) == 0;
 }
 
 void
 eg_addr_text(const uint8_t a[16], char *out, size_t cap)
 {
     char buf[INET6_ADDRSTRLEN];
-    const char *r = is_v4(a) ? inet_ntop(AF_INET, a + 12, buf, sizeof buf)
-                             : inet_ntop(AF_INET6, a, buf, sizeof buf);
+    const char *r = eg_addr_is_v4(a) ? inet_ntop(AF_INET, a + 12, buf, sizeof buf)
+                                     : inet_ntop(AF_INET6, a, buf, sizeof buf);
     snprintf(out, cap, "%s", r != NULL ? r : "?");
 }
 
@@ -77,11 +123,26 @@ prefix_match(const uint8_t *a, const uint8_t *net, unsigned plen)
     return (a[full] & mask) == (net[full] & mask);
 }
 
+static uint32_t
+v4_of(const uint8_t a[16])
+{
+    return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
 bool
 eg_nets_has(const eg_nets *nets, const uint8_t a[16])
 {
-    for (size_t i = 0; i < nets->n; i++)
-        if (prefix_match(a, nets->v[i].a, nets->v[i].plen))
+    if (eg_addr_is_v4(a)) {
+        uint32_t x = v4_of(a);
+        for (size_t i = 0; i < nets->n; i++) {
+            const eg_net *net = &nets->v[i];
+            if (net->v4 ? (x & net->v4_mask) == net->v4_addr : net->all_v4)
+                return true;
+        }
+        return false;
+    }
+    for (size_t i = 0; i < nets->n; i++) /* an IPv4 network holds only v4-mapped addresses */
+        if (!nets->v[i].v4 && prefix_match(a, nets->v[i].a, nets->v[i].plen))
             return true;
     return false;
 }
@@ -96,7 +157,7 @@ parse_cidr(const char *s, eg_net *out, const char **why)
         *why = "not an IP address";
         return false;
     }
-    unsigned max = is_v4(out->a) && memchr(s, ':', alen) == NULL ? 32 : 128;
+    unsigned max = eg_addr_is_v4(out->a) && memchr(s, ':', alen) == NULL ? 32 : 128;
     unsigned plen = max;
     if (slash != NULL) {
         char *end;
@@ -111,6 +172,12 @@ parse_cidr(const char *s, eg_net *out, const char **why)
     /* host bits are cleared rather than refused: "10.1.2.3/8" means what it says */
     for (unsigned b = out->plen; b < 128; b++)
         out->a[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+    out->v4 = out->plen >= 96 && eg_addr_is_v4(out->a);
+    out->v4_mask = out->plen <= 96 ? 0 : 0xffffffffu << (128 - out->plen);
+    out->v4_addr = v4_of(out->a);
+    uint8_t any_v4[16]; /* ::ffff:0.0.0.0: a network shorter than /96 holds all or none */
+    v4_mapped((const uint8_t[4]){0, 0, 0, 0}, any_v4);
+    out->all_v4 = !out->v4 && out->plen <= 96 && prefix_match(any_v4, out->a, out->plen);
     return true;
 }
 
@@ -240,11 +307,15 @@ eg_is_internal(const wp_egress *e, const uint8_t a[16])
 bool
 eg_is_outside(const wp_egress *e, const uint8_t a[16])
 {
-    if (eg_is_internal(e, a))
-        return false;
+    return !eg_is_internal(e, a) && eg_is_routable(a);
+}
+
+bool
+eg_is_routable(const uint8_t a[16])
+{
     /* not routable across the Internet: 0.0.0.0/8, multicast 224/4, 240/4 with the
      * broadcast address, ff00::/8, :: */
-    if (is_v4(a))
+    if (eg_addr_is_v4(a))
         return a[12] != 0 && a[12] < 224;
     if (a[0] == 0xff)
         return false;

@@ -17,6 +17,7 @@ eg_ids_record(wp_egress *e, eg_rec *x)
     if (x->dst_allowed)
         return;
     /* the alert's source may be the outside attacker: the finding names our host */
+    eg_rec_text(x);
     eg_rec y = *x;
     bool swapped = !x->src_internal && x->dst_internal;
     if (swapped) {

@@ -24,6 +24,7 @@ report(wp_egress *e, eg_rec *x, wp_egress_code c, const char *dst, const wp_inte
     double first;
     if (!eg_once(e, x, c, m->value, strlen(m->value), &count, &first))
         return;
+    eg_rec_text(x);
     wp_egress_finding f;
     eg_finding_init(&f, c, x->r->ts, x->src_txt);
     f.first_ts = first;
@@ -98,6 +99,7 @@ check_url(wp_egress *e, eg_rec *x)
     wp_intel_match m;
     if (!wp_intel_lookup_url(e->intel, url, n, &m))
         return;
+    eg_rec_text(x);
     char host[EG_NAME_MAX];
     size_t hn = eg_name_norm(r->host.p, r->host.n, host);
     char seen[300];
@@ -113,6 +115,7 @@ check_ja3(wp_egress *e, eg_rec *x, const wp_net_str *s, const char *what)
     wp_intel_match m;
     if (s->n == 0 || !wp_intel_lookup_ja3(e->intel, s->p, s->n, &m))
         return;
+    eg_rec_text(x);
     const wp_net_record *r = x->r;
     char dst[EG_NAME_MAX];
     size_t dn = eg_name_norm(r->sni.p, r->sni.n, dst);
@@ -135,6 +138,7 @@ check_hashes(wp_egress *e, eg_rec *x)
         char seen[200];
         snprintf(seen, sizeof seen, "file %s%s%s", fname[0] ? "'" : "", fname,
                  fname[0] ? "'" : "(unnamed)");
+        eg_rec_text(x);
         report(e, x, WP_EG_IOC_HASH, x->dst_txt, &m, seen);
         return; /* one file, one finding: its strongest digest */
     }
@@ -152,6 +156,7 @@ eg_ioc_record(wp_egress *e, eg_rec *x)
     switch (r->kind) {
     case WP_NET_CONN:
         if (x->outbound && wp_intel_lookup_ip_bytes(e->intel, x->dst, 16, &m)) {
+            eg_rec_text(x);
             char seen[96];
             snprintf(seen, sizeof seen, "connection to %s", x->dst_txt);
             report(e, x, WP_EG_IOC_IP, x->dst_txt, &m, seen);
@@ -174,6 +179,7 @@ eg_ioc_record(wp_egress *e, eg_rec *x)
         break;
     case WP_NET_FILE: {
         /* files.log names sender and receiver; the finding is about our host */
+        eg_rec_text(x);
         eg_rec y = *x;
         if (!x->src_internal && x->dst_internal) {
             memcpy(y.src, x->dst, 16);

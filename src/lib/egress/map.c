@@ -13,50 +13,51 @@
 uint64_t
 eg_hash(const void *p, size_t n, uint64_t seed)
 {
-    return wp_hash_mix64(wp_fnv1a64(p, n, WP_FNV_BASIS ^ (seed * 0x9e3779b97f4a7c15ULL)));
+    return eg_hash_resume(eg_hash_state(NULL, 0, seed), p, n);
 }
 
-void *
-eg_map_get(const eg_map *m, uint64_t h, const void *key, size_t klen, eg_eq_fn eq)
+uint64_t
+eg_hash_state(const void *p, size_t n, uint64_t seed)
 {
-    if (m->n == 0)
-        return NULL;
-    size_t mask = m->nslot - 1;
-    for (size_t i = (size_t)h & mask; m->ent[i] != NULL; i = (i + 1) & mask)
-        if (m->hash[i] == h && eq(m->ent[i], key, klen))
-            return m->ent[i];
-    return NULL;
+    return wp_fnv1a64(p, n, WP_FNV_BASIS ^ (seed * 0x9e3779b97f4a7c15ULL));
+}
+
+uint64_t
+eg_hash_resume(uint64_t state, const void *p, size_t n)
+{
+    return wp_hash_mix64(wp_fnv1a64(p, n, state));
+}
+
+uint64_t
+eg_hash_addr_key(const wp_egress *e, const uint8_t *key, size_t n, int which)
+{
+    if (!eg_addr_is_v4(key))
+        return eg_hash(key, n, which == EG_KEY_PAIR ? EG_SEED_PAIR : EG_SEED_HOST);
+    return eg_hash_resume(e->v4_key_state[which], key + 12, n - 12);
 }
 
 static void
-place(void **ent, uint64_t *hash, size_t nslot, uint64_t h, void *e)
+place(eg_slot *slot, size_t nslot, uint64_t h, void *e)
 {
     size_t mask = nslot - 1;
     size_t i = (size_t)h & mask;
-    while (ent[i] != NULL)
+    while (slot[i].ent != NULL)
         i = (i + 1) & mask;
-    ent[i] = e;
-    hash[i] = h;
+    slot[i] = (eg_slot){h, e};
 }
 
 static bool
 grow(eg_map *m)
 {
     size_t nslot = m->nslot ? m->nslot * 2 : 64;
-    void **ent = calloc(nslot, sizeof(*ent));
-    uint64_t *hash = malloc(nslot * sizeof(*hash));
-    if (ent == NULL || hash == NULL) {
-        free(ent);
-        free(hash);
+    eg_slot *slot = calloc(nslot, sizeof(*slot));
+    if (slot == NULL)
         return false;
-    }
     for (size_t i = 0; i < m->nslot; i++)
-        if (m->ent[i] != NULL)
-            place(ent, hash, nslot, m->hash[i], m->ent[i]);
-    free(m->ent);
-    free(m->hash);
-    m->ent = ent;
-    m->hash = hash;
+        if (m->slot[i].ent != NULL)
+            place(slot, nslot, m->slot[i].hash, m->slot[i].ent);
+    free(m->slot);
+    m->slot = slot;
     m->nslot = nslot;
     return true;
 }
@@ -66,7 +67,7 @@ eg_map_put(eg_map *m, uint64_t h, void *ent)
 {
     if ((m->n + 1) * 4 > m->nslot * 3 && !grow(m))
         return false;
-    place(m->ent, m->hash, m->nslot, h, ent);
+    place(m->slot, m->nslot, h, ent);
     m->n++;
     return true;
 }
@@ -77,17 +78,16 @@ static void
 remove_at(eg_map *m, size_t i)
 {
     size_t mask = m->nslot - 1;
-    for (size_t j = (i + 1) & mask; m->ent[j] != NULL; j = (j + 1) & mask) {
-        size_t home = (size_t)m->hash[j] & mask;
+    for (size_t j = (i + 1) & mask; m->slot[j].ent != NULL; j = (j + 1) & mask) {
+        size_t home = (size_t)m->slot[j].hash & mask;
         /* the entry at j may fill the hole at i unless its home lies in (i, j] */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays)
             continue;
-        m->ent[i] = m->ent[j];
-        m->hash[i] = m->hash[j];
+        m->slot[i] = m->slot[j];
         i = j;
     }
-    m->ent[i] = NULL;
+    m->slot[i].ent = NULL;
     m->n--;
 }
 
@@ -98,7 +98,7 @@ eg_map_sweep(eg_map *m, bool (*drop)(void *ctx, void *ent), void *ctx)
     /* after a removal the slot holds a pulled-back entry: look at it again. An entry pulled
      * across the end of the array is seen twice, which drop() tolerates (same answer). */
     for (size_t i = 0; i < m->nslot;) {
-        if (m->ent[i] != NULL && drop(ctx, m->ent[i])) {
+        if (m->slot[i].ent != NULL && drop(ctx, m->slot[i].ent)) {
             remove_at(m, i);
             removed++;
             continue;
@@ -112,9 +112,8 @@ void
 eg_map_fini(eg_map *m, void (*free_ent)(void *ent))
 {
     for (size_t i = 0; i < m->nslot; i++)
-        if (m->ent[i] != NULL)
-            free_ent(m->ent[i]);
-    free(m->ent);
-    free(m->hash);
+        if (m->slot[i].ent != NULL)
+            free_ent(m->slot[i].ent);
+    free(m->slot);
     memset(m, 0, sizeof(*m));
 }

@@ -22,6 +22,7 @@ eg_rare_seen(wp_egress *e, eg_rec *x, const char *name, size_t n, size_t *reg_of
         return d;
     const char *reg = name + *reg_off;
     size_t rn = n - *reg_off;
+    eg_rec_text(x);
     wp_egress_finding f;
     eg_finding_init(&f, WP_EG_RARE_DOMAIN, x->r->ts, x->src_txt);
     eg_safe_copy(f.dst, sizeof f.dst, reg, rn);

@@ -170,16 +170,18 @@ wp_intel_lookup_ip_bytes(const wp_intel_set *set, const uint8_t *addr, size_t ad
     }
     intel_key k;
     if (fam == 4) {
+        if (set->v4_by16 == NULL)
+            return false; /* no IPv4 key was ever added */
         uint32_t host = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-        for (int p = 32; p >= 1; p--) {
-            if (!(set->v4_lens & (1ULL << p)))
+        /* lengths from 16 up only where this /16 has prefixes of that length */
+        uint64_t lens = set->v4_lens & ((uint64_t)set->v4_by16[host >> 16] << 16 | 0xfffe);
+        while (lens != 0) { /* longest first */
+            int p = 63 - __builtin_clzll(lens);
+            lens &= ~(1ULL << p);
+            uint32_t masked = p == 32 ? host : host & ~(0xffffffffu >> p);
+            uint32_t b = intel_v4_bloom_bit(masked, (unsigned)p);
+            if (!(set->v4_bloom[b / 64] & (1ULL << (b % 64))))
                 continue;
-            if (set->v4_bloom != NULL) {
-                uint32_t masked = p == 32 ? host : host & ~(0xffffffffu >> p);
-                uint32_t b = intel_v4_bloom_bit(masked, (unsigned)p);
-                if (!(set->v4_bloom[b / 64] & (1ULL << (b % 64))))
-                    continue;
-            }
             intel_ip_key(a, 4, p, &k);
             if (find_fill(set, &k, m))
                 return true;

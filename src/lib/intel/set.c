@@ -146,6 +146,32 @@ pool_add(char **pool, size_t *len, size_t *cap, const char *s, size_t n)
     return off;
 }
 
+/* The filter and the per-/16 lengths, allocated with the first IPv4 key (so that neither
+ * misses a key added before it): false when out of memory. */
+static bool
+v4_filters_alloc(wp_intel_set *set)
+{
+    if (set->v4_bloom == NULL)
+        set->v4_bloom = calloc(INTEL_V4_BLOOM_BITS / 64, sizeof(uint64_t));
+    if (set->v4_by16 == NULL)
+        set->v4_by16 = calloc(INTEL_V4_BY16, sizeof(uint32_t));
+    return set->v4_bloom != NULL && set->v4_by16 != NULL;
+}
+
+/* An IPv4 key into the lengths listed, the filter and its /16's lengths. */
+static void
+v4_filters_add(wp_intel_set *set, const intel_key *k)
+{
+    unsigned plen = k->key[4];
+    uint32_t a = (uint32_t)k->key[0] << 24 | (uint32_t)k->key[1] << 16 | (uint32_t)k->key[2] << 8 |
+                 k->key[3];
+    set->v4_lens |= 1ULL << plen;
+    uint32_t b = intel_v4_bloom_bit(a, plen);
+    set->v4_bloom[b / 64] |= 1ULL << (b % 64);
+    if (plen >= 16)
+        set->v4_by16[a >> 16] |= 1u << (plen - 16);
+}
+
 intel_add_result
 intel_set_add(wp_intel_set *set, const intel_key *k, uint32_t label, uint32_t line)
 {
@@ -154,6 +180,8 @@ intel_set_add(wp_intel_set *set, const intel_key *k, uint32_t label, uint32_t li
         return ADD_DUP;
     if (set->total >= set->opt.max_indicators)
         return ADD_LIMIT;
+    if (k->table == T_IPV4 && !v4_filters_alloc(set))
+        return ADD_NOMEM;
     if ((t->n + 1) * 4 > t->nslot * 3 && !index_rebuild(t, t->nslot ? t->nslot * 2 : 64))
         return ADD_NOMEM;
     if (t->n == t->cap) {
@@ -179,17 +207,9 @@ intel_set_add(wp_intel_set *set, const intel_key *k, uint32_t label, uint32_t li
     index_insert(t, (uint32_t)t->n);
     t->n++;
     set->total++;
-    if (k->table == T_IPV4) {
-        set->v4_lens |= 1ULL << k->key[4];
-        if (set->v4_bloom == NULL)
-            set->v4_bloom = calloc(INTEL_V4_BLOOM_BITS / 64, sizeof(uint64_t));
-        if (set->v4_bloom != NULL) { /* without it every lookup probes the table */
-            uint32_t a = (uint32_t)k->key[0] << 24 | (uint32_t)k->key[1] << 16 |
-                         (uint32_t)k->key[2] << 8 | k->key[3];
-            uint32_t b = intel_v4_bloom_bit(a, k->key[4]);
-            set->v4_bloom[b / 64] |= 1ULL << (b % 64);
-        }
-    } else if (k->table == T_IPV6)
+    if (k->table == T_IPV4)
+        v4_filters_add(set, k);
+    else if (k->table == T_IPV6)
         set->v6_lens[k->key[16] / 64] |= 1ULL << (k->key[16] % 64);
     return ADD_NEW;
 }
@@ -375,6 +395,7 @@ wp_intel_set_free(wp_intel_set *set)
     free(set->label_slot);
     free(set->lpool);
     free(set->v4_bloom);
+    free(set->v4_by16);
     free(set);
 }
 
@@ -419,6 +440,8 @@ wp_intel_memory(const wp_intel_set *set)
         m += strlen(set->files[i]) + 1;
     if (set->v4_bloom != NULL)
         m += INTEL_V4_BLOOM_BITS / 8;
+    if (set->v4_by16 != NULL)
+        m += INTEL_V4_BY16 * sizeof(uint32_t);
     return m;
 }
 

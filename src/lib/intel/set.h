@@ -59,6 +59,9 @@ struct wp_intel_set {
     uint64_t *v4_bloom;  /* INTEL_V4_BLOOM_BITS bits, one per listed IPv4 (prefix, length);
                             NULL until the first IPv4 indicator. A clear bit means "not
                             listed" without a table probe (see intel_v4_bloom_bit) */
+    uint32_t *v4_by16;   /* per /16 (the address's top 16 bits): bit p - 16 when an IPv4
+                            prefix of length p >= 16 is listed inside it; NULL until the
+                            first such indicator (see INTEL_V4_BY16) */
     size_t total;        /* distinct indicators */
 };
 
@@ -73,6 +76,12 @@ intel_v4_bloom_bit(uint32_t masked_addr, unsigned prefix)
     uint64_t h = ((uint64_t)masked_addr << 6 | prefix) * 0x9e3779b97f4a7c15ULL;
     return (uint32_t)(h >> 44); /* the top 20 bits */
 }
+
+/* Feeds list networks of many lengths (bench/intel_gen.py: /16 to /28, and /32), so an
+ * address not listed would still cost a filter test per length. Within one /16 only a length
+ * or two is listed: the lengths of its own prefixes (65536 words, 256 KiB) leave about one
+ * filter test per lookup. Bits are only ever set, as in the filter. */
+#define INTEL_V4_BY16 65536u
 
 /* Longest source column text kept; more distinct (file, source) labels than this many and
  * further rows are labelled with their file only. */

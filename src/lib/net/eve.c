@@ -37,7 +37,7 @@ net_eve(wp_netlog_parser *p)
         net_unknown(p);
         return;
     }
-    wp_net_record r;
-    if (net_build(p, (wp_net_kind)kind, true, &r))
-        net_emit(p, &r);
+    const wp_net_record *r = net_build(p, (wp_net_kind)kind, true, NET_PARTS_ALL);
+    if (r != NULL)
+        net_emit(p, r);
 }

@@ -7,6 +7,12 @@
  * and a probe or two. net_build() then converts the slots of one line: numbers are checked
  * (a port above 65535, a count that is not a number: the line is skipped-bad with the field
  * named), strings are borrowed as they are.
+ *
+ * The record is built in place in the parser, part by part (the fields of each kind of log):
+ * a layout without a part's fields skips the part, and every part built writes every field
+ * it owns, absent ones included, so no line's record needs clearing first. A field added
+ * to wp_net_record belongs to exactly one part (or the head) and must be written there on
+ * every line.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +145,71 @@ static const char *const slot_names[S__COUNT][2] = {
     [S_START] = {"start", "flow.start"},
     [S_END] = {"end", "flow.end"},
 };
+
+/* The net_build() part that reads each slot beyond the common head (none: the head, or
+ * slots read only to tell a log's kind). Every slot a part reads is listed under it, so a
+ * part is skipped only when all its slots are absent. */
+static const uint8_t slot_parts[S__COUNT] = {
+    [S_DURATION] = NET_PART_CONN,
+    [S_START] = NET_PART_CONN,
+    [S_END] = NET_PART_CONN,
+    [S_ORIG_BYTES] = NET_PART_CONN,
+    [S_RESP_BYTES] = NET_PART_CONN,
+    [S_ORIG_PKTS] = NET_PART_CONN,
+    [S_RESP_PKTS] = NET_PART_CONN,
+    [S_CONN_STATE] = NET_PART_CONN,
+    [S_QUERY] = NET_PART_DNS,
+    [S_QUERIES] = NET_PART_DNS,
+    [S_QTYPE] = NET_PART_DNS,
+    [S_RCODE] = NET_PART_DNS,
+    [S_ANSWERS] = NET_PART_DNS,
+    [S_GROUPED] = NET_PART_DNS,
+    [S_RDATA] = NET_PART_DNS,
+    [S_METHOD] = NET_PART_HTTP,
+    [S_HOST] = NET_PART_HTTP | NET_PART_HOST,
+    [S_HTTP_HOST] = NET_PART_HTTP,
+    [S_URI] = NET_PART_HTTP,
+    [S_USER_AGENT] = NET_PART_HTTP,
+    [S_REFERRER] = NET_PART_HTTP,
+    [S_POST_BODY] = NET_PART_HTTP,
+    [S_STATUS] = NET_PART_HTTP,
+    [S_REQ_LEN] = NET_PART_HTTP,
+    [S_RESP_LEN] = NET_PART_HTTP,
+    [S_SNI] = NET_PART_TLS,
+    [S_JA3] = NET_PART_TLS,
+    [S_JA3S] = NET_PART_TLS,
+    [S_VERSION] = NET_PART_TLS,
+    [S_TLS_VERSION] = NET_PART_TLS,
+    [S_SUBJECT] = NET_PART_TLS,
+    [S_ISSUER] = NET_PART_TLS,
+    [S_MD5] = NET_PART_FILE,
+    [S_SHA1] = NET_PART_FILE,
+    [S_SHA256] = NET_PART_FILE,
+    [S_MIME] = NET_PART_FILE,
+    [S_FILENAME] = NET_PART_FILE,
+    [S_TX_HOSTS] = NET_PART_FILE,
+    [S_RX_HOSTS] = NET_PART_FILE,
+    [S_SIGNATURE] = NET_PART_ALERT,
+    [S_SIG_ID] = NET_PART_ALERT,
+    [S_SEVERITY] = NET_PART_ALERT,
+    [S_CATEGORY] = NET_PART_ALERT,
+    [S_ASSIGNED] = NET_PART_HOST,
+    [S_CLIENT_ADDR] = NET_PART_HOST,
+    [S_SERVER_ADDR] = NET_PART_HOST,
+    [S_HOST_NAME] = NET_PART_HOST,
+    [S_MAC] = NET_PART_HOST,
+    [S_CLIENT] = NET_PART_HOST,
+};
+
+unsigned
+net_parts_of(const uint8_t *present)
+{
+    unsigned parts = 0;
+    for (size_t i = 0; i < S__COUNT; i++)
+        if (present[i])
+            parts |= slot_parts[i];
+    return parts;
+}
 
 static size_t
 bucket(const char *name, size_t n)
@@ -323,84 +394,103 @@ static const wp_net_record blank = {
     .alert_severity = WP_NET_UNSET,
 };
 
-bool
-net_build(wp_netlog_parser *p, wp_net_kind kind, bool eve, wp_net_record *r)
+static void
+build_conn(build_ctx *b, wp_net_record *r)
 {
-    build_ctx b = {p, eve, true};
-    const net_val *v = p->v;
-    char js = p->join_sep;
-    *r = blank;
-    r->kind = kind;
-    r->ts = get_time(&b, S_TS, 0);
-    r->uid = str(&v[S_UID]);
-    if (r->uid.n == 0 && !eve)
-        r->uid = v[S_CONN_UIDS].n ? net_first(&v[S_CONN_UIDS], js) : str(&v[S_FUID]);
-    r->src_ip = str(&v[S_SRC_IP]);
-    r->dst_ip = str(&v[S_DST_IP]);
-    r->src_port = get_int(&b, S_SRC_PORT, 65535, "a port");
-    r->dst_port = get_int(&b, S_DST_PORT, 65535, "a port");
-    r->proto = eve ? lower(p, str(&v[S_PROTO])) : str(&v[S_PROTO]);
-    r->service = str(&v[S_SERVICE]);
-
-    if (eve) {
-        double start = get_time(&b, S_START, -1), end = get_time(&b, S_END, -1);
+    const net_val *v = b->p->v;
+    r->duration = -1;
+    if (b->eve) {
+        double start = get_time(b, S_START, -1), end = get_time(b, S_END, -1);
         if (start >= 0 && end >= start)
             r->duration = end - start;
     } else if (v[S_DURATION].n) {
         if (!net_parse_double(v[S_DURATION].p, v[S_DURATION].n, &r->duration) || r->duration < 0)
-            bad_value(&b, S_DURATION, "a duration");
+            bad_value(b, S_DURATION, "a duration");
     }
-    r->orig_bytes = get_count(&b, S_ORIG_BYTES);
-    r->resp_bytes = get_count(&b, S_RESP_BYTES);
-    r->orig_pkts = get_count(&b, S_ORIG_PKTS);
-    r->resp_pkts = get_count(&b, S_RESP_PKTS);
+    r->orig_bytes = get_count(b, S_ORIG_BYTES);
+    r->resp_bytes = get_count(b, S_RESP_BYTES);
+    r->orig_pkts = get_count(b, S_ORIG_PKTS);
+    r->resp_pkts = get_count(b, S_RESP_PKTS);
     r->conn_state = str(&v[S_CONN_STATE]);
+}
 
+static void
+build_dns(build_ctx *b, wp_net_record *r)
+{
+    const net_val *v = b->p->v;
+    char js = b->p->join_sep;
     r->query = v[S_QUERY].n ? str(&v[S_QUERY]) : net_first(&v[S_QUERIES], js);
     r->qtype = v[S_QTYPE].joined ? net_first(&v[S_QTYPE], js) : str(&v[S_QTYPE]);
     r->rcode = str(&v[S_RCODE]);
     r->answers = str(&v[S_ANSWERS]);
-    if (eve && r->answers.n == 0)
+    if (b->eve && r->answers.n == 0)
         r->answers = pick(&v[S_GROUPED], &v[S_RDATA]);
+}
 
+static void
+build_http(build_ctx *b, wp_net_kind kind, wp_net_record *r)
+{
+    const net_val *v = b->p->v;
     r->method = str(&v[S_METHOD]);
-    r->host = eve ? str(&v[S_HTTP_HOST]) : kind == WP_NET_HTTP ? str(&v[S_HOST]) : r->host;
+    r->host = b->eve ? str(&v[S_HTTP_HOST]) : kind == WP_NET_HTTP ? str(&v[S_HOST]) : blank.host;
     r->uri = str(&v[S_URI]);
     r->user_agent = str(&v[S_USER_AGENT]);
     r->referrer = str(&v[S_REFERRER]);
     r->post_body = str(&v[S_POST_BODY]);
-    r->status_code = get_int(&b, S_STATUS, 999, "an HTTP status");
-    r->request_body_len = get_count(&b, S_REQ_LEN);
-    r->response_body_len = get_count(&b, S_RESP_LEN);
+    r->status_code = get_int(b, S_STATUS, 999, "an HTTP status");
+    r->request_body_len = get_count(b, S_REQ_LEN);
+    r->response_body_len = get_count(b, S_RESP_LEN);
+}
 
+static void
+build_tls(build_ctx *b, wp_net_kind kind, wp_net_record *r)
+{
+    const net_val *v = b->p->v;
     r->sni = str(&v[S_SNI]);
     r->ja3 = str(&v[S_JA3]);
     r->ja3s = str(&v[S_JA3S]);
-    r->tls_version = eve                  ? str(&v[S_TLS_VERSION])
+    r->tls_version = b->eve               ? str(&v[S_TLS_VERSION])
                      : kind == WP_NET_TLS ? str(&v[S_VERSION])
-                                          : r->tls_version;
+                                          : blank.tls_version;
     r->subject = str(&v[S_SUBJECT]);
     r->issuer = str(&v[S_ISSUER]);
+}
 
+static void
+build_file(build_ctx *b, wp_net_kind kind, wp_net_record *r)
+{
+    const net_val *v = b->p->v;
+    char js = b->p->join_sep;
     r->md5 = str(&v[S_MD5]);
     r->sha1 = str(&v[S_SHA1]);
     r->sha256 = str(&v[S_SHA256]);
     r->mime_type = str(&v[S_MIME]);
     r->filename = str(&v[S_FILENAME]);
-    if (kind == WP_NET_FILE && !eve) {
+    if (kind == WP_NET_FILE && !b->eve) {
         /* files.log before Zeek 5 has no id.*: the sender is the server */
         if (r->src_ip.n == 0)
             r->src_ip = net_first(&v[S_RX_HOSTS], js);
         if (r->dst_ip.n == 0)
             r->dst_ip = net_first(&v[S_TX_HOSTS], js);
     }
+}
 
+static void
+build_alert(build_ctx *b, wp_net_record *r)
+{
+    const net_val *v = b->p->v;
     r->signature = str(&v[S_SIGNATURE]);
-    r->signature_id = get_count(&b, S_SIG_ID);
-    r->alert_severity = get_int(&b, S_SEVERITY, 255, "a severity");
+    r->signature_id = get_count(b, S_SIG_ID);
+    r->alert_severity = get_int(b, S_SEVERITY, 255, "a severity");
     r->alert_category = str(&v[S_CATEGORY]);
+}
 
-    if (kind == WP_NET_HOST && !eve) {
+static void
+build_host(build_ctx *b, wp_net_kind kind, wp_net_record *r)
+{
+    const net_val *v = b->p->v;
+    r->user = blank.user;
+    if (kind == WP_NET_HOST && !b->eve) {
         /* dhcp: the address handed out; known_hosts: "host"; kerberos: the client's */
         wp_net_str a = v[S_ASSIGNED].n      ? str(&v[S_ASSIGNED])
                        : v[S_CLIENT_ADDR].n ? str(&v[S_CLIENT_ADDR])
@@ -413,5 +503,44 @@ net_build(wp_netlog_parser *p, wp_net_kind kind, bool eve, wp_net_record *r)
     }
     r->host_name = str(&v[S_HOST_NAME]);
     r->mac = str(&v[S_MAC]);
-    return b.ok;
+}
+
+const wp_net_record *
+net_build(wp_netlog_parser *p, wp_net_kind kind, bool eve, unsigned parts)
+{
+    build_ctx b = {p, eve, true};
+    const net_val *v = p->v;
+    char js = p->join_sep;
+    wp_net_record *r = &p->rec;
+    if (parts != p->rec_parts) { /* the parts not built this time keep these values */
+        *r = blank;
+        p->rec_parts = parts;
+    }
+    r->kind = kind;
+    r->ts = get_time(&b, S_TS, 0);
+    r->uid = str(&v[S_UID]);
+    if (r->uid.n == 0 && !eve)
+        r->uid = v[S_CONN_UIDS].n ? net_first(&v[S_CONN_UIDS], js) : str(&v[S_FUID]);
+    r->src_ip = str(&v[S_SRC_IP]);
+    r->dst_ip = str(&v[S_DST_IP]);
+    r->src_port = get_int(&b, S_SRC_PORT, 65535, "a port");
+    r->dst_port = get_int(&b, S_DST_PORT, 65535, "a port");
+    r->proto = eve ? lower(p, str(&v[S_PROTO])) : str(&v[S_PROTO]);
+    r->service = str(&v[S_SERVICE]);
+    /* in this order, so that the first malformed value named is the one it always was */
+    if (parts & NET_PART_CONN)
+        build_conn(&b, r);
+    if (parts & NET_PART_DNS)
+        build_dns(&b, r);
+    if (parts & NET_PART_HTTP)
+        build_http(&b, kind, r);
+    if (parts & NET_PART_TLS)
+        build_tls(&b, kind, r);
+    if (parts & NET_PART_FILE)
+        build_file(&b, kind, r);
+    if (parts & NET_PART_ALERT)
+        build_alert(&b, r);
+    if (parts & NET_PART_HOST)
+        build_host(&b, kind, r);
+    return b.ok ? r : NULL;
 }

@@ -160,6 +160,7 @@ wp_netlog_parser_new(const wp_netlog_limits *lim, wp_netlog_parser **out)
         return WP_ENOMEM;
     }
     net_names_init(p);
+    p->rec_parts = NET_PARTS_NONE;
     wp_netlog_parser_reset(p, NULL);
     *out = p;
     return WP_OK;

@@ -130,6 +130,7 @@ typedef struct net_tsv {
     unsigned n_fields;
     uint8_t *map;   /* column -> slot, max_fields entries */
     int field_kind; /* told by the #fields present, NET_KIND_NONE when they tell nothing */
+    unsigned parts; /* the NET_PART_* the columns feed */
     int kind;       /* resolved at #fields / #path: path, else file name, else fields */
     bool vals_ok;   /* the slots hold only what the current layout writes */
 } net_tsv;
@@ -150,6 +151,11 @@ struct wp_netlog_parser {
     net_name_ent names[NET_NAME_BUCKETS];
     wp_net_record_fn fn;
     void *ctx;
+    /* The record handed to the callback, rebuilt in place line after line: each part built
+     * writes every field it owns, so only a change of parts needs the whole of it blanked
+     * (a record is 616 bytes: clearing it per line was two thirds of net_build()). */
+    wp_net_record rec;
+    unsigned rec_parts; /* the parts rec was built with; NET_PARTS_NONE: not yet */
 };
 
 /* netlog.c */
@@ -168,8 +174,25 @@ void net_names_init(wp_netlog_parser *p);
 net_slot net_lookup(const wp_netlog_parser *p, const char *name, size_t n);
 const char *net_slot_name(net_slot s);
 void net_vals_clear(wp_netlog_parser *p);
-/* Build the record of kind from p->v; false when a value is malformed (reason recorded). */
-bool net_build(wp_netlog_parser *p, wp_net_kind kind, bool eve, wp_net_record *r);
+/* The parts of a record net_build() fills beyond the common head (time, uid, addresses,
+ * ports, protocol, service). A part whose fields a layout does not have is left as absent
+ * without reading its slots: a conn.log line skips the other kinds' thirty-odd fields. */
+enum {
+    NET_PART_CONN = 1 << 0,
+    NET_PART_DNS = 1 << 1,
+    NET_PART_HTTP = 1 << 2,
+    NET_PART_TLS = 1 << 3,
+    NET_PART_FILE = 1 << 4,
+    NET_PART_ALERT = 1 << 5,
+    NET_PART_HOST = 1 << 6,
+    NET_PARTS_ALL = (1 << 7) - 1,
+    NET_PARTS_NONE = 1 << 7 /* no parts value: rec is to be blanked */
+};
+/* The parts the slots present (present[slot] nonzero) feed. */
+unsigned net_parts_of(const uint8_t *present);
+/* Build the record of kind from p->v, reading the slots of the given parts only (the others
+ * must be absent), into p->rec; NULL when a value is malformed (reason recorded). */
+const wp_net_record *net_build(wp_netlog_parser *p, wp_net_kind kind, bool eve, unsigned parts);
 /* The kind a Zeek log's field names tell (present[slot] nonzero), or NET_KIND_NONE. */
 int net_kind_from_fields(const uint8_t *present);
 /* first element of a set value ("a,b" -> "a") */

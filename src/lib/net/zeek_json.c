@@ -31,7 +31,7 @@ net_zeek_json(wp_netlog_parser *p)
         net_unknown(p);
         return;
     }
-    wp_net_record r;
-    if (net_build(p, (wp_net_kind)kind, false, &r))
-        net_emit(p, &r);
+    const wp_net_record *r = net_build(p, (wp_net_kind)kind, false, NET_PARTS_ALL);
+    if (r != NULL)
+        net_emit(p, r);
 }

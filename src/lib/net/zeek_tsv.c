@@ -31,6 +31,7 @@ net_tsv_reset(wp_netlog_parser *p)
     t->path[0] = '\0';
     t->n_fields = 0;
     t->field_kind = NET_KIND_NONE;
+    t->parts = 0;
     t->kind = NET_KIND_NONE;
     t->vals_ok = false;
 }
@@ -103,6 +104,7 @@ set_fields(wp_netlog_parser *p, const char *s, size_t n)
     }
     t->n_fields = col;
     t->field_kind = net_kind_from_fields(present);
+    t->parts = net_parts_of(present);
     t->have_fields = true;
     resolve_kind(p);
     net_header(p);
@@ -232,9 +234,9 @@ net_tsv_data(wp_netlog_parser *p, const char *s, size_t n)
         net_unknown(p);
         return;
     }
-    wp_net_record r;
     p->join_sep = t->set_sep;
     p->scratch_len = 0;
-    if (net_build(p, (wp_net_kind)t->kind, false, &r))
-        net_emit(p, &r);
+    const wp_net_record *r = net_build(p, (wp_net_kind)t->kind, false, t->parts);
+    if (r != NULL)
+        net_emit(p, r);
 }
