@@ -9,6 +9,7 @@
 
 #include "core/arena.h"
 #include "core/util.h"
+#include "engine/scan.h"
 #include "wpt.h"
 
 #define KiB 1024ULL
@@ -610,6 +611,36 @@ test_memmem_rare(void **state)
     }
 }
 
+/* Every finding's evidence is printable UTF-8, whatever an analyzer quoted: the one place
+ * findings are made (engine/scan.c) sanitises it. Found by fuzz_message: an impersonation
+ * finding copied a domain from a raw 8-bit header (fuzz/regressions/message/
+ * invalid-utf8-evidence-8bit-recipient-domain). A code missing from the catalogue is dropped,
+ * not an abort() of the embedding process. */
+static void
+test_evidence_sanitized(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_arena *a = wp_arena_new(1 << 20);
+    assert_non_null(a);
+    wp_report *r = wp_arena_alloc(a, sizeof *r);
+    assert_non_null(r);
+    wp_scan s = {.sc = c->sc, .eng = c->eng, .lim = &c->eng->limits, .a = a, .r = r};
+    wp_scan_finding(&s, "IMP_REPLYTO_DIVERGENT", "header:Reply-To", "replies go to %s",
+                    "ex\xc1\xc1mple\x01pay.com\xe2\x80\xae\r\nX");
+    assert_int_equal(r->n_findings, 1);
+    const char *ev = r->findings[0].evidence;
+    assert_true(valid_utf8(ev));
+    for (const char *p = ev; *p; p++)
+        assert_true((unsigned char)*p >= 0x20 && *p != 0x7F);
+    assert_non_null(strstr(ev, "ex\xEF\xBF\xBD\xEF\xBF\xBDmple[U+0001]pay.com[U+202E]"));
+    assert_null(strchr(ev, '\r'));
+    wp_scan_finding(&s, "NO_SUCH_CODE_EVER", NULL, "x");
+    assert_int_equal(r->n_findings, 1);
+    wp_arena_free(a);
+    wpt_free(c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -629,6 +660,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_catalogue_known_codes),
         cmocka_unit_test(test_category_names),
         cmocka_unit_test(test_memmem_rare),
+        cmocka_unit_test(test_evidence_sanitized),
     };
     const struct CMUnitTest bugs[] = {
         cmocka_unit_test(bug_limits_negative_after_space),

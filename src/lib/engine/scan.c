@@ -36,19 +36,30 @@ add_finding(wp_scan *s, const char *code, int weight, const char *where, const c
 {
     const wp_finding_def *def = wp_finding_lookup(code);
     if (def == NULL) {
-        /* a code missing from the catalogue is a programming error, not an input problem */
-        fprintf(stderr, "watchpost: BUG: finding code %s not in catalogue\n", code);
-        abort();
+        /* A code missing from the catalogue is a programming error, not an input problem;
+         * the library does not abort or print for it (the front end owns the process): it
+         * says so through the engine's log and drops the finding. tests/unit keeps the
+         * catalogue and every code in use equal. */
+        if (s->eng != NULL && s->eng->log != NULL) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "BUG: finding code %.64s is not in the catalogue", code);
+            s->eng->log(s->eng->log_ctx, WP_LOG_ERROR, msg);
+        }
+        return;
     }
     wp_report *r = s->r;
-    char *ev = wp_arena_vprintf(s->a, fmt, ap);
+    char *raw = wp_arena_vprintf(s->a, fmt, ap);
+    if (raw == NULL)
+        return;
+    /* Evidence is one printable line of valid UTF-8 whatever an analyzer quoted from the
+     * message (a folded header, a domain taken from a raw 8-bit header, a bidi control): the
+     * one place every finding passes, so no analyzer can get it wrong. Invalid bytes become
+     * U+FFFD, controls and hidden format characters a visible [U+XXXX] (core/arena.c). The
+     * cap leaves room for that expansion, so nothing is cut. */
+    size_t rawlen = strlen(raw);
+    char *ev = wp_arena_sanitize(s->a, raw, rawlen, rawlen * 8 + 8);
     if (ev == NULL)
         return;
-    /* evidence is one printable line whatever an analyzer quoted from the message (a folded
-     * header, a domain with a line break): control bytes become spaces */
-    for (char *p = ev; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
     if (where == NULL)
         where = "message";
     /* the same code at the same place with the same evidence is one finding */
