@@ -211,6 +211,17 @@ if [ -f "$DOCS" ] && run findings_doc 0 "$WP" findings --markdown; then
 fi
 
 # ---- verdicts: the summary explains, settings change them, bad settings name file:line ----
+# broken MIME never hides what is inside: the declared boundary never occurs, the parts sit
+# under another one, and the executable among them makes the message malware (issue 10)
+if run broken_boundary_exe 1 "$WP" scan --json -j 1 "$FIX/broken_boundary_exe.eml"; then
+    json_get "$TMP/broken_boundary_exe.out" .verdict.class | grep -qx malware ||
+        fail "broken_boundary_exe: class is not malware"
+    grep -q '"MIME_BOUNDARY_RECOVERED"' "$TMP/broken_boundary_exe.out" ||
+        fail "broken_boundary_exe: no MIME_BOUNDARY_RECOVERED"
+    grep -q '"ATTACH_EXECUTABLE"' "$TMP/broken_boundary_exe.out" ||
+        fail "broken_boundary_exe: the executable was not seen"
+    pass broken_boundary_exe
+fi
 if run verdict_summary 1 "$WP" scan -j 1 "$FIX/eicar_nested.eml"; then
     grep -q 'malware, score' "$TMP/verdict_summary.out" || fail "verdict_summary: no verdict line"
     grep -q 'malware evidence' "$TMP/verdict_summary.out" || fail "verdict_summary: no reason"

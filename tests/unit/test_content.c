@@ -385,12 +385,31 @@ static void
 test_broken_mime(void **state)
 {
     (void)state;
-    static const expect req[] = {{"MIME_BOUNDARY_NOT_FOUND", "0"}, {NULL, NULL}};
+    /* the parts under the other delimiter are found and analysed (boundary recovery) */
+    static const expect req[] = {
+        {"MIME_BOUNDARY_NOT_FOUND", "0"}, {"MIME_BOUNDARY_RECOVERED", "0"}, {NULL, NULL}};
     static const char *const ok[] = {"MIME_BOUNDARY_MISSING", "MIME_UNTERMINATED_MULTIPART",
                                      "MSG_TRUNCATED", "MSG_MALFORMED", NULL};
     wp_report *r = check_fixture("broken_mime.eml", req, ok);
     assert_true(r->parsed);
     assert_str_contains(wpt_find(r, "MIME_BOUNDARY_NOT_FOUND", "0")->evidence, "XYZ");
+    wp_report_free(r);
+}
+
+/* Broken MIME never hides what is inside: an executable under a delimiter other than the
+ * declared one is found, as an executable, at its recovered place. */
+static void
+test_broken_boundary_exe(void **state)
+{
+    (void)state;
+    static const expect req[] = {{"MIME_BOUNDARY_NOT_FOUND", "0"},
+                                 {"MIME_BOUNDARY_RECOVERED", "0"},
+                                 {"ATTACH_EXECUTABLE", "0.r.2/invoice.exe"},
+                                 {"ATTACH_DANGEROUS_EXT", "0.r.2/invoice.exe"},
+                                 {NULL, NULL}};
+    static const char *const ok[] = {"MIME_UNTERMINATED_MULTIPART", "MSG_TRUNCATED",
+                                     "MIME_EMPTY_MULTIPART", NULL};
+    wp_report *r = check_fixture("broken_boundary_exe.eml", req, ok);
     wp_report_free(r);
 }
 
@@ -588,13 +607,31 @@ static void
 test_all_fixtures_covered(void **state)
 {
     (void)state;
-    static const char *const known[] = {
-        "eicar_nested.eml",     "encrypted_zip.eml", "rlo_name.eml",      "double_ext.eml",
-        "spaces_name.eml",      "macro_docx.eml",    "template_docx.eml", "dde_docx.eml",
-        "macro_doc.eml",        "js_pdf.eml",        "lying_type.eml",    "broken_mime.eml",
-        "missing_boundary.eml", "uuencode.eml",      "rfc822_nested.eml", "tnef.eml",
-        "rtf_object.eml",       "html_links.eml",    "clean.eml",         "zipbomb.eml",
-        "not_mail.bin",         "latin1_body.eml",   "ole_package.eml",   NULL};
+    static const char *const known[] = {"eicar_nested.eml",
+                                        "encrypted_zip.eml",
+                                        "rlo_name.eml",
+                                        "double_ext.eml",
+                                        "spaces_name.eml",
+                                        "macro_docx.eml",
+                                        "template_docx.eml",
+                                        "dde_docx.eml",
+                                        "macro_doc.eml",
+                                        "js_pdf.eml",
+                                        "lying_type.eml",
+                                        "broken_mime.eml",
+                                        "missing_boundary.eml",
+                                        "broken_boundary_exe.eml",
+                                        "uuencode.eml",
+                                        "rfc822_nested.eml",
+                                        "tnef.eml",
+                                        "rtf_object.eml",
+                                        "html_links.eml",
+                                        "clean.eml",
+                                        "zipbomb.eml",
+                                        "not_mail.bin",
+                                        "latin1_body.eml",
+                                        "ole_package.eml",
+                                        NULL};
     DIR *d = opendir(WP_FIXTURES);
     assert_non_null(d);
     struct dirent *de;
@@ -915,6 +952,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_lying_type),
         cmocka_unit_test(test_broken_mime),
         cmocka_unit_test(test_missing_boundary),
+        cmocka_unit_test(test_broken_boundary_exe),
         cmocka_unit_test(test_uuencode),
         cmocka_unit_test(test_rfc822_nested),
         cmocka_unit_test(test_tnef),

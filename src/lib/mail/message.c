@@ -518,8 +518,71 @@ lower_type(wp_scan *s, GMimeContentType *ct)
     return v ? wp_arena_sanitize(s->a, v, strlen(v), 128) : NULL;
 }
 
+/*
+ * Boundary recovery. A multipart whose declared boundary never occurs has no parts for
+ * GMime, but the parts are still there under another delimiter, and a mail client that
+ * guesses (or an attacker who counts on one that does) shows them: an executable behind a
+ * wrong boundary must be judged as an executable, not as preamble text. The first line
+ * "--X" (X 1..70 boundary characters) followed by a "Content-" field is taken as the real
+ * delimiter, and the body is parsed again as multipart/mixed with boundary X. Bounded: the
+ * first 64 KiB are searched, and at most WP_MAIL_MAX_RECOVERED bodies per message.
+ */
+#define WP_MAIL_MAX_RECOVERED 4
+
+static bool
+recover_boundary(const char *pre, size_t n, char *out, size_t outcap)
+{
+    size_t lim = n < 65536 ? n : 65536;
+    size_t i = 0;
+    while (i < lim) {
+        const char *nl = memchr(pre + i, '\n', lim - i);
+        size_t end = nl ? (size_t)(nl - pre) : lim;
+        size_t k = end;
+        while (k > i && (pre[k - 1] == '\r' || pre[k - 1] == ' ' || pre[k - 1] == '\t'))
+            k--;
+        if (k - i >= 3 && pre[i] == '-' && pre[i + 1] == '-' && nl != NULL) {
+            size_t bl = k - i - 2;
+            bool ok = bl >= 1 && bl <= 70 && bl < outcap;
+            for (size_t j = i + 2; ok && j < k; j++) {
+                unsigned char c = (unsigned char)pre[j];
+                ok = c > 32 && c < 127 && c != '"';
+            }
+            size_t next = end + 1;
+            if (ok && lim - next >= 8 && strncasecmp(pre + next, "Content-", 8) == 0) {
+                memcpy(out, pre + i + 2, bl);
+                out[bl] = '\0';
+                return true;
+            }
+        }
+        i = end + 1;
+    }
+    return false;
+}
+
+static GMimeObject *
+reparse_multipart(const char *boundary, const char *pre, size_t n, GMimeParserOptions *opts)
+{
+    GByteArray *ba = g_byte_array_new();
+    const char *h = "Content-Type: multipart/mixed; boundary=\"";
+    g_byte_array_append(ba, (const guint8 *)h, (guint)strlen(h));
+    g_byte_array_append(ba, (const guint8 *)boundary, (guint)strlen(boundary));
+    g_byte_array_append(ba, (const guint8 *)"\"\n\n", 3);
+    g_byte_array_append(ba, (const guint8 *)pre, (guint)n);
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(ba); /* owns ba */
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    GMimeObject *obj = g_mime_parser_construct_part(parser, opts);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    if (obj != NULL &&
+        (!GMIME_IS_MULTIPART(obj) || g_mime_multipart_get_count(GMIME_MULTIPART(obj)) == 0)) {
+        g_object_unref(obj);
+        obj = NULL;
+    }
+    return obj;
+}
+
 static void
-walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
+walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen, GMimeParserOptions *opts)
 {
     node *stack = NULL;
     size_t sp = 0, cap = 0;
@@ -528,6 +591,8 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
     if (!wp_arena_grow(s->a, (void **)&stack, &cap, 1, sizeof(node)))
         return;
     stack[sp++] = (node){root, GMIME_IS_MULTIPART(root) ? "0" : "1", NULL, 0};
+    GMimeObject *recovered[WP_MAIL_MAX_RECOVERED];
+    size_t n_recovered = 0;
 
     while (sp > 0) {
         node nd = stack[--sp];
@@ -571,8 +636,29 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
                 /* With a wrong or missing boundary the whole body lands in the preamble; a
                  * mail client may still show it, so it is analysed as text, not dropped. */
                 const char *pre = g_mime_multipart_get_prologue(mp);
-                if (pre != NULL && *pre != '\0')
-                    body_fallback(s, pre, strlen(pre), nd.id);
+                if (pre != NULL && *pre != '\0') {
+                    size_t plen = strlen(pre);
+                    body_fallback(s, pre, plen, nd.id);
+                    char rb[72];
+                    GMimeObject *again = NULL;
+                    if (n_recovered < WP_MAIL_MAX_RECOVERED &&
+                        (uint64_t)nd.depth + 1 <= max_depth &&
+                        recover_boundary(pre, plen, rb, sizeof rb) &&
+                        (b == NULL || strcmp(rb, b) != 0) &&
+                        (again = reparse_multipart(rb, pre, plen, opts)) != NULL &&
+                        wp_arena_grow(s->a, (void **)&stack, &cap, sp + 1, sizeof(node))) {
+                        recovered[n_recovered++] = again;
+                        wp_scan_finding(s, "MIME_BOUNDARY_RECOVERED", nd.id,
+                                        "parts found under boundary '%s' instead of the declared "
+                                        "one; analysed as %d part(s)",
+                                        wp_arena_sanitize(s->a, rb, strlen(rb), 100),
+                                        g_mime_multipart_get_count(GMIME_MULTIPART(again)));
+                        stack[sp++] = (node){again, wp_arena_printf(s->a, "%s.r", nd.id), nd.id,
+                                             nd.depth + 1};
+                    } else if (again != NULL) {
+                        g_object_unref(again);
+                    }
+                }
             }
             if ((uint64_t)n > max_parts)
                 n = (int)max_parts;
@@ -606,6 +692,8 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen)
             leaf(s, GMIME_PART(obj), p, nd.id);
         }
     }
+    for (size_t i = 0; i < n_recovered; i++)
+        g_object_unref(recovered[i]);
 }
 
 static bool
@@ -912,7 +1000,7 @@ wp_mail_walk(wp_scan *s, wp_mail_ctx *m, const uint8_t *data, size_t len)
         if (!split)
             nfields = gmime_fields(s, root, &fields);
         read_headers(s, fields, nfields);
-        walk(s, root, data, len);
+        walk(s, root, data, len, m->opts);
         g_object_unref(root);
     }
     g_object_unref(parser);

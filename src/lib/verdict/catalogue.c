@@ -38,6 +38,8 @@ static const wp_finding_def catalogue[] = {
     {"MIME_BOUNDARY_NOT_FOUND", A, 1, "declared multipart boundary never occurs in the body"},
     {"MIME_UNTERMINATED_MULTIPART", A, 0, "multipart has no closing boundary"},
     {"MIME_EMPTY_MULTIPART", A, 0, "multipart with no parts"},
+    {"MIME_BOUNDARY_RECOVERED", A, 1,
+     "the declared boundary never occurs; parts found under another delimiter were analysed"},
     {"MIME_BAD_CONTENT_TYPE", A, 1, "Content-Type that does not parse"},
     {"MIME_CONFLICTING_PARAMETER", A, 2,
      "a MIME parameter (e.g. filename) given twice, differently"},
