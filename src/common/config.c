@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "common/config.h"
 #include "watchpost/netlist.h"
 
 void
