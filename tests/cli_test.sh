@@ -232,6 +232,25 @@ if run conf_bad 3 "$WP" scan -c "$TMP/bad.conf" "$FIX/eicar_nested.eml"; then
     grep -q 'bad.conf:4: unknown setting' "$TMP/conf_bad.err" || fail "conf_bad: no FILE:LINE"
 fi
 
+# ---- configuration values: '#' inside a value, quoted values, comments after a value ----
+# (the store file each configuration names is created by `events`: its name shows the value)
+mkdir -p "$TMP/cv"
+printf 'store.db = %s/cv/pass#word.db\n' "$TMP" >"$TMP/cv1.conf"
+run conf_hash 1 "$WP" events -c "$TMP/cv1.conf"
+[ -e "$TMP/cv/pass#word.db" ] || fail "conf_hash: '#' inside a value cut it ($(ls "$TMP/cv"))"
+printf 'store.db = "%s/cv/ q #1 \\"x\\" \\\\.db"   # a comment\n' "$TMP" >"$TMP/cv2.conf"
+run conf_quoted 1 "$WP" events -c "$TMP/cv2.conf"
+[ -e "$TMP/cv/ q #1 \"x\" \\.db" ] || fail "conf_quoted: quoted value not taken whole ($(ls "$TMP/cv"))"
+printf '  # indented comment\nstore.db = %s/cv/c.db # a comment\n' "$TMP" >"$TMP/cv3.conf"
+run conf_comment 1 "$WP" events -c "$TMP/cv3.conf"
+[ -e "$TMP/cv/c.db" ] || fail "conf_comment: comment after a value not stripped ($(ls "$TMP/cv"))"
+printf 'store.db = "%s/cv/open.db\n' "$TMP" >"$TMP/cv4.conf"
+run conf_unterminated 3 "$WP" events -c "$TMP/cv4.conf"
+grep -q 'cv4.conf:1: unterminated quoted value' "$TMP/conf_unterminated.err" ||
+    fail "conf_unterminated: no FILE:LINE reason"
+printf 'store.db = "%s/cv/x.db" trailing\n' "$TMP" >"$TMP/cv5.conf"
+run conf_after_quote 3 "$WP" events -c "$TMP/cv5.conf"
+
 # ---- a limit set on the command line reaches the library ----
 # (the depth limit alone is an anomaly of weight 3: the verdict is clean, exit 0)
 if run cli_limit 0 "$WP" scan --json -j 1 --limit max_archive_depth=1 "$FIX/eicar_nested.eml"; then
