@@ -1,6 +1,7 @@
 /*
  * main.c - `watchpost`: dispatch to subcommands.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,17 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+    /* The milter's reload signals are held from the first instruction: a SIGHUP sent while
+     * it is still loading rules (logrotate, configuration management) must wait for the
+     * reload handler, not kill the process with the default action. The daemon unblocks
+     * them once it can reload (src/milter/daemon.c); other commands keep the defaults. */
+    if (argc >= 2 && strcmp(argv[1], "milter") == 0) {
+        sigset_t reload;
+        sigemptyset(&reload);
+        sigaddset(&reload, SIGHUP);
+        sigaddset(&reload, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &reload, NULL);
+    }
     if (argc < 2) {
         usage(stderr);
         return WP_EXIT_USAGE;

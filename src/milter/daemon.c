@@ -173,11 +173,74 @@ reload(const wpm_options *o)
     return true;
 }
 
+/*
+ * The state directories (the store database's directory and the spool) made before the
+ * privilege drop when they are missing, mode 0750, owned by the run user: a fresh machine has
+ * no /var/lib/watchpost, and only root can make it. Existing directories are left as they
+ * are. The compiled-rules cache "rules-cache" beside the database is made the same way so
+ * that the run user can keep it (the first engine is compiled as root, which never uses a
+ * cache directory it does not own: rules/cache.c).
+ */
+static void
+make_state_dir(const char *dir, const struct passwd *pw)
+{
+    struct stat sb;
+    if (dir == NULL || dir[0] == '\0' || stat(dir, &sb) == 0)
+        return;
+    if (mkdir(dir, 0750) != 0) {
+        wpm_log(LOG_WARNING, "cannot create %s: %s", dir, strerror(errno));
+        return;
+    }
+    if (pw != NULL && chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+        wpm_log(LOG_WARNING, "chown %s: %s", dir, strerror(errno));
+    wpm_log(LOG_INFO, "created %s", dir);
+}
+
+static void
+make_state_dirs(const char *db, const char *spool, const char *user)
+{
+    const struct passwd *pw = NULL;
+    if (geteuid() == 0 && user != NULL && strcmp(user, "root") != 0)
+        pw = getpwnam(user);
+    char dir[4096];
+    const char *slash = strrchr(db, '/');
+    if (slash != NULL && slash != db && (size_t)(slash - db) < sizeof dir) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - db), db);
+        make_state_dir(dir, pw);
+        char cache[4096 + 16];
+        snprintf(cache, sizeof cache, "%s/rules-cache", dir);
+        make_state_dir(cache, pw);
+    }
+    make_state_dir(spool, pw);
+}
+
+/* SIGHUP and SIGUSR1 ask for a reload. They are caught by a handler in the main thread, not
+ * sigwaited: libmilter's own signal thread sigwaits for SIGHUP and stops the milter on it,
+ * and Linux offers a process-directed signal to the main thread first whenever that thread
+ * has it unblocked. So the main thread keeps them unblocked (every other thread has them
+ * blocked) even while it is busy reloading; a SIGHUP then only sets the flag, and reloads
+ * that were asked for during a reload coalesce into one more. */
+static volatile sig_atomic_t reload_wanted;
+
+static void
+on_reload_signal(int sig)
+{
+    (void)sig;
+    reload_wanted = 1;
+}
+
 int
 wpm_run(const wpm_options *o)
 {
-    wpm_log_open(o->foreground);
+    /* until detached, every word also goes to the terminal: an error before the daemon is up
+     * must be seen by whoever started it, not only in syslog */
+    wpm_log_open(true);
     limit_malloc_arenas(); /* before any thread: every arena is made by one */
+    sigset_t reload_set;
+    sigemptyset(&reload_set);
+    sigaddset(&reload_set, SIGHUP);
+    sigaddset(&reload_set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &reload_set, NULL); /* main() did too; callers may not */
     cli_config cfg;
     cli_config_init(&cfg);
     if (!o->load(o->load_ctx, &cfg)) {
@@ -192,7 +255,17 @@ wpm_run(const wpm_options *o)
     wp_store *store = NULL;
     wp_alerter *alerter = NULL;
     char err[512];
+    wp_store_config sc;
+    wp_store_config_init(&sc);
+    sc.db_path = o->db ? o->db : cfg.store_db ? cfg.store_db : CLI_DEFAULT_STORE_DB;
+    sc.spool_dir = o->spool          ? o->spool
+                   : cfg.store_spool ? cfg.store_spool
+                                     : CLI_DEFAULT_STORE_SPOOL;
 
+    if (geteuid() == 0 && user == NULL) {
+        wpm_log(LOG_ERR, "started as root: give --user NAME (or milter.user) to run as");
+        goto out;
+    }
     if (smfi_setconn((char *)listen) != MI_SUCCESS ||
         smfi_register(*wpm_callbacks(NULL)) != MI_SUCCESS) {
         wpm_log(LOG_ERR, "bad listen address '%s'", listen);
@@ -210,88 +283,105 @@ wpm_run(const wpm_options *o)
         sock_path = listen + 6;
     if (sock_path != NULL)
         chmod(sock_path, 0660); /* the MTA reaches it through the group */
-    if (!drop_privileges(user, sock_path))
-        goto out;
-    if (!o->foreground && daemon(0, 0) != 0) {
-        wpm_log(LOG_ERR, "cannot detach: %s", strerror(errno));
-        goto out;
-    }
 
-    /* the store (as the unprivileged user, so its files are that user's) */
-    {
-        wp_store_config sc;
-        wp_store_config_init(&sc);
-        sc.db_path = o->db ? o->db : cfg.store_db ? cfg.store_db : CLI_DEFAULT_STORE_DB;
-        sc.spool_dir = o->spool          ? o->spool
-                       : cfg.store_spool ? cfg.store_spool
-                                         : CLI_DEFAULT_STORE_SPOOL;
-        err[0] = '\0';
-        wp_status st = wp_store_open(&sc, &store, err, sizeof err);
-        if (st != WP_OK) {
-            wpm_log(LOG_ERR, "%s", err[0] ? err : wp_strerror(st));
-            rc = WP_EXIT_ERRORS;
-            goto out;
-        }
-    }
+    /* The engine (rules, indicator lists, models) is built with the starting user's rights,
+     * before the drop: the run user may not be able to read them where they are (a checkout
+     * in root's mode-700 home, a configuration directory readable by root only). After the
+     * drop nothing of it is read again but on SIGHUP, as the run user (docs/MILTER.md). */
+    make_state_dirs(sc.db_path, sc.spool_dir, user);
     wpm_gen *g = wpm_gen_build(&cfg, err, sizeof err);
     if (g == NULL) {
         wpm_log(LOG_ERR, "%s", err);
         goto out;
     }
     wpm_gen_publish(g);
+    if (!drop_privileges(user, sock_path))
+        goto out;
+
+    /* the store (as the unprivileged user, so its files are that user's) */
+    err[0] = '\0';
+    wp_status st = wp_store_open(&sc, &store, err, sizeof err);
+    if (st != WP_OK) {
+        wpm_log(LOG_ERR, "%s", err[0] ? err : wp_strerror(st));
+        rc = WP_EXIT_ERRORS;
+        goto out;
+    }
     wpm_callbacks(store);
+
+    /* The last word on the terminal: from here on, syslog only (unless --foreground). No
+     * thread may exist yet, since fork() keeps only the calling one. */
+    if (!o->foreground) {
+        if (daemon(0, 0) != 0) {
+            wpm_log(LOG_ERR, "cannot detach: %s", strerror(errno));
+            goto out;
+        }
+        closelog();
+        wpm_log_open(false);
+    }
 
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigset_t all = set;
+    sigaddset(&all, SIGHUP);
+    sigaddset(&all, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     /* alerts: syslog by default, a webhook and mail when configured (alert.*). Made after the
-     * signals are blocked, so its sender thread never takes the signals meant for sigwait. */
-    {
-        err[0] = '\0';
-        wp_status st = wp_alerter_new(&cfg.alert, &alerter, err, sizeof err);
-        if (st != WP_OK) {
-            wpm_log(LOG_ERR, "alerts: %s", err[0] ? err : wp_strerror(st));
-            goto out;
-        }
-        wpm_actions_set_alerter(alerter);
+     * signals are blocked, so its sender thread never takes the signals meant for this one. */
+    err[0] = '\0';
+    st = wp_alerter_new(&cfg.alert, &alerter, err, sizeof err);
+    if (st != WP_OK) {
+        wpm_log(LOG_ERR, "alerts: %s", err[0] ? err : wp_strerror(st));
+        goto out;
     }
+    wpm_actions_set_alerter(alerter);
+
     pthread_t th;
     if (pthread_create(&th, NULL, milter_thread, NULL) != 0) {
         wpm_log(LOG_ERR, "cannot start the milter thread");
         goto out;
     }
+    /* ready to reload: a SIGHUP held since start-up is taken now, by the handler */
+    struct sigaction sa = {.sa_handler = on_reload_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &reload_set, NULL);
     wpm_log(LOG_INFO, "listening on %s (engine generation %u)", listen, wpm_gen_number(g));
     bool stopping = false;
     retention_days = cfg.retention_days;
     run_retention(store);
     for (;;) {
+        while (reload_wanted && !stopping) {
+            reload_wanted = 0;
+            reload(o);
+        }
         /* an hour without a signal: time for retention */
         struct timespec hour = {3600, 0};
         int sig = sigtimedwait(&set, NULL, &hour);
         if (sig < 0) {
             if (errno == EAGAIN && !stopping)
                 run_retention(store);
-            continue;
+            continue; /* EINTR: the reload handler ran */
         }
         if (sig == SIGUSR2)
             break; /* smfi_main returned */
-        if (sig == SIGHUP || sig == SIGUSR1) {
-            reload(o);
-        } else if (!stopping) {
+        if (!stopping) {
             wpm_log(LOG_INFO, "signal %d: stopping", sig);
             stopping = true;
             smfi_stop();
         }
     }
     pthread_join(th, NULL);
-    if (!stopping)
-        wpm_log(LOG_WARNING, "the milter library stopped by itself (status %d)", milter_status);
-    rc = milter_status == MI_SUCCESS ? 0 : WP_EXIT_ERRORS;
+    if (!stopping) {
+        /* nobody asked for it: a supervisor (systemd Restart=) must see a failure */
+        wpm_log(LOG_ERR, "the milter library stopped by itself (status %d)", milter_status);
+        rc = WP_EXIT_ERRORS;
+    } else {
+        rc = milter_status == MI_SUCCESS ? 0 : WP_EXIT_ERRORS;
+    }
     wpm_log(LOG_INFO, "stopped");
 out:
     if (alerter != NULL) {

@@ -246,7 +246,7 @@ group_teardown(void **state)
     do {                                               \
         if (!K.up) {                                   \
             print_message("skipped: %s\n", K.why_not); \
-            skip();                                    \
+            wpt_skip();                                    \
         }                                              \
     } while (0)
 

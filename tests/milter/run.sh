@@ -13,7 +13,10 @@ set -uo pipefail
 WP=$1 FIX=$2 RULES=$3
 export WATCHPOST_RULES=$RULES
 
-skip() { echo "SKIP: $*"; exit 77; }
+skip() { # 77: ctest shows Skipped; under WP_REQUIRE_ALL=1 (CI) a skip is a failure
+  if [[ ${WP_REQUIRE_ALL:-} == 1 ]]; then echo "FAIL (WP_REQUIRE_ALL=1, would skip): $*"; exit 1; fi
+  echo "SKIP: $*"; exit 77
+}
 fail() { echo "FAIL: $*"; dump; exit 1; }
 pass=0
 ok() { echo "ok: $*"; pass=$((pass + 1)); }
@@ -79,9 +82,6 @@ start_milter() {
 }
 starts=0
 start_milter
-# the run user keeps its compiled rules beside the store (it cannot write root's ~/.cache)
-ls "$T/store/rules-cache"/*.hsdb >/dev/null 2>&1 || fail "no rules cache in $T/store/rules-cache: $(ls -la "$T/store" 2>&1)"
-ok "compiled rules cached beside the store, as $(stat -c %U "$T/store/rules-cache")"
 grep -q "running as nobody" "$T/milter.log" || fail "milter did not drop privileges"
 
 send() { # send ID SWAKS-ARGS... : output in $T/swaks.ID
@@ -177,6 +177,10 @@ kill -HUP "$MPID"
 for _ in $(seq 900); do grep -q "generation 2 serves" "$T/milter.log" && break; sleep 0.2; done
 grep -q "generation 2 serves" "$T/milter.log" || fail "SIGHUP did not reload"
 kill -0 "$MPID" 2>/dev/null || fail "milter died on SIGHUP"
+# the run user keeps its compiled rules beside the store (the first engine is compiled as
+# root before the privilege drop and does not use a cache directory root does not own)
+ls "$T/store/rules-cache"/*.hsdb >/dev/null 2>&1 || fail "no rules cache in $T/store/rules-cache: $(ls -la "$T/store" 2>&1)"
+ok "compiled rules cached beside the store, as $(stat -c %U "$T/store/rules-cache")"
 send reject --data "$FIX/eicar_nested.eml"; sent=$((sent + 1))
 grep -qE "^<\*\* +550 5\.7\.1 rejected by policy, reference [0-9a-f]{16}" "$T/swaks.reject" ||
   fail "no 550 with a reference: $(grep '^<\*\*' "$T/swaks.reject")"

@@ -1001,7 +1001,7 @@ test_shared_corpora(void **state)
     if (stat(zeek, &sb) != 0 && stat(eve, &sb) != 0) {
         fprintf(stderr, "netlog: %s has no zeek_logs/ or suricata_eve/: corpus test skipped\n",
                 root);
-        skip();
+        wpt_skip();
     }
     corpus k = {.broken = {"/truncated/", "/text_file/", "/has_unknown_field/"}};
     cp = &k;

@@ -401,6 +401,25 @@ wpt_shared(void)
     return shared_ctx;
 }
 
+int wpt_skipped;
+
+/* A run's exit status: failures first; then skips, which ctest shows as Skipped (or, under
+ * WP_REQUIRE_ALL=1, as a failure). */
+static int
+wpt_status(int failed, const char *group)
+{
+    if (failed != 0 || wpt_skipped == 0)
+        return failed;
+    const char *req = getenv("WP_REQUIRE_ALL");
+    if (req != NULL && strcmp(req, "1") == 0) {
+        fprintf(stderr, "%s: %d test(s) skipped, and WP_REQUIRE_ALL=1 requires every test to run\n",
+                group, wpt_skipped);
+        return 1;
+    }
+    fprintf(stderr, "%s: %d test(s) skipped\n", group, wpt_skipped);
+    return WPT_SKIP_CODE;
+}
+
 int
 wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests, size_t n_tests,
          const struct CMUnitTest *bugs, size_t n_bugs, CMFixtureFunction setup,
@@ -411,7 +430,8 @@ wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *test
             if (strcmp(bugs[i].name, argv[2]) == 0) {
                 char gname[256];
                 snprintf(gname, sizeof gname, "%s (library bug)", group);
-                return _cmocka_run_group_tests(gname, &bugs[i], 1, setup, teardown);
+                return wpt_status(_cmocka_run_group_tests(gname, &bugs[i], 1, setup, teardown),
+                                  gname);
             }
         }
         fprintf(stderr, "no bug test named '%s'\n", argv[2]);
@@ -426,7 +446,7 @@ wpt_main(int argc, char **argv, const char *group, const struct CMUnitTest *test
         fprintf(stderr, "usage: %s [--bug NAME | --list-bugs]\n", argv[0]);
         return 2;
     }
-    return _cmocka_run_group_tests(group, tests, n_tests, setup, teardown);
+    return wpt_status(_cmocka_run_group_tests(group, tests, n_tests, setup, teardown), group);
 }
 
 void
