@@ -251,6 +251,23 @@ grep -q 'cv4.conf:1: unterminated quoted value' "$TMP/conf_unterminated.err" ||
 printf 'store.db = "%s/cv/x.db" trailing\n' "$TMP" >"$TMP/cv5.conf"
 run conf_after_quote 3 "$WP" events -c "$TMP/cv5.conf"
 
+# ---- every subcommand: "--opt=value" is "--opt value"; an unknown option is an error ----
+for sub in scan learn events quarantine milter ingest watch incidents; do
+    run "opt_unknown_$sub" 3 "$WP" $sub --no-such-option
+    [ -s "$TMP/opt_unknown_$sub.err" ] || fail "opt_unknown_$sub: no message"
+done
+# --set=KEY=VALUE reaches the configuration (a bad key is reported by name, exit 3)
+for sub in scan milter; do
+    arg="$FIX/clean.eml"
+    [ $sub = milter ] && arg=--db="$TMP/eq.db"
+    run "opt_eq_set_$sub" 3 "$WP" $sub --set=no_such_key=1 "$arg"
+    grep -q "no_such_key" "$TMP/opt_eq_set_$sub.err" || fail "opt_eq_set_$sub: --set=... ignored"
+done
+run opt_eq_limit_milter 3 "$WP" milter --limit=max_bogus=1
+grep -q "max_bogus" "$TMP/opt_eq_limit_milter.err" || fail "opt_eq_limit_milter: --limit=... ignored"
+run opt_eq_db_events 1 "$WP" events --db="$TMP/eq-events.db"
+[ -e "$TMP/eq-events.db" ] || fail "opt_eq_db_events: --db=PATH not used"
+
 # ---- a limit set on the command line reaches the library ----
 # (the depth limit alone is an anomaly of weight 3: the verdict is clean, exit 0)
 if run cli_limit 0 "$WP" scan --json -j 1 --limit max_archive_depth=1 "$FIX/eicar_nested.eml"; then
