@@ -243,6 +243,42 @@ if run conf_bad 3 "$WP" scan -c "$TMP/bad.conf" "$FIX/eicar_nested.eml"; then
     grep -q 'bad.conf:4: unknown setting' "$TMP/conf_bad.err" || fail "conf_bad: no FILE:LINE"
 fi
 
+# ---- configuration values: '#' inside a value, quoted values, comments after a value ----
+# (the store file each configuration names is created by `events`: its name shows the value)
+mkdir -p "$TMP/cv"
+printf 'store.db = %s/cv/pass#word.db\n' "$TMP" >"$TMP/cv1.conf"
+run conf_hash 1 "$WP" events -c "$TMP/cv1.conf"
+[ -e "$TMP/cv/pass#word.db" ] || fail "conf_hash: '#' inside a value cut it ($(ls "$TMP/cv"))"
+printf 'store.db = "%s/cv/ q #1 \\"x\\" \\\\.db"   # a comment\n' "$TMP" >"$TMP/cv2.conf"
+run conf_quoted 1 "$WP" events -c "$TMP/cv2.conf"
+[ -e "$TMP/cv/ q #1 \"x\" \\.db" ] || fail "conf_quoted: quoted value not taken whole ($(ls "$TMP/cv"))"
+printf '  # indented comment\nstore.db = %s/cv/c.db # a comment\n' "$TMP" >"$TMP/cv3.conf"
+run conf_comment 1 "$WP" events -c "$TMP/cv3.conf"
+[ -e "$TMP/cv/c.db" ] || fail "conf_comment: comment after a value not stripped ($(ls "$TMP/cv"))"
+printf 'store.db = "%s/cv/open.db\n' "$TMP" >"$TMP/cv4.conf"
+run conf_unterminated 3 "$WP" events -c "$TMP/cv4.conf"
+grep -q 'cv4.conf:1: unterminated quoted value' "$TMP/conf_unterminated.err" ||
+    fail "conf_unterminated: no FILE:LINE reason"
+printf 'store.db = "%s/cv/x.db" trailing\n' "$TMP" >"$TMP/cv5.conf"
+run conf_after_quote 3 "$WP" events -c "$TMP/cv5.conf"
+
+# ---- every subcommand: "--opt=value" is "--opt value"; an unknown option is an error ----
+for sub in scan learn events quarantine milter ingest watch incidents; do
+    run "opt_unknown_$sub" 3 "$WP" $sub --no-such-option
+    [ -s "$TMP/opt_unknown_$sub.err" ] || fail "opt_unknown_$sub: no message"
+done
+# --set=KEY=VALUE reaches the configuration (a bad key is reported by name, exit 3)
+for sub in scan milter; do
+    arg="$FIX/clean.eml"
+    [ $sub = milter ] && arg=--db="$TMP/eq.db"
+    run "opt_eq_set_$sub" 3 "$WP" $sub --set=no_such_key=1 "$arg"
+    grep -q "no_such_key" "$TMP/opt_eq_set_$sub.err" || fail "opt_eq_set_$sub: --set=... ignored"
+done
+run opt_eq_limit_milter 3 "$WP" milter --limit=max_bogus=1
+grep -q "max_bogus" "$TMP/opt_eq_limit_milter.err" || fail "opt_eq_limit_milter: --limit=... ignored"
+run opt_eq_db_events 1 "$WP" events --db="$TMP/eq-events.db"
+[ -e "$TMP/eq-events.db" ] || fail "opt_eq_db_events: --db=PATH not used"
+
 # ---- a limit set on the command line reaches the library ----
 # (the depth limit alone is an anomaly of weight 3: the verdict is clean, exit 0)
 if run cli_limit 0 "$WP" scan --json -j 1 --limit max_archive_depth=1 "$FIX/eicar_nested.eml"; then

@@ -29,6 +29,7 @@ milter_usage(FILE *out)
             "    could not be recorded, nothing is dropped. See docs/MILTER.md.\n"
             "\n"
             "OPTIONS\n"
+            "    Values go as --opt VALUE or --opt=VALUE; an unknown option is an error (exit 3).\n"
             "    -c, --config FILE   configuration file (docs/CONFIGURATION.md; milter.* keys)\n"
             "    --listen SPEC       unix:/path or inet:PORT@HOST (default: milter.listen, else\n"
             "                        " WPM_DEFAULT_LISTEN ")\n"
@@ -86,6 +87,13 @@ typedef struct loader {
     int argc;
     char **argv;
     char *cache_default; /* "rules.cache=DIR" applied before the configuration, or NULL */
+    /* --rules, --limit, --set, --no-default-rules in command-line order, as getopt_long saw
+     * them (both "--opt value" and "--opt=value"), replayed at start and on every reload */
+    struct {
+        int opt;
+        const char *val;
+    } * ov;
+    int n_ov;
 } loader;
 
 /* The configuration files, then the command line's rules, limits and settings in order:
@@ -98,30 +106,27 @@ load_config(void *ctx, cli_config *cfg)
         return false;
     if (!cli_config_load_args(cfg, l->argc, l->argv))
         return false;
-    for (int i = 1; i < l->argc; i++) {
-        const char *a = l->argv[i], *v = i + 1 < l->argc ? l->argv[i + 1] : NULL;
-        if (strcmp(a, "--no-default-rules") == 0) {
+    for (int i = 0; i < l->n_ov; i++) {
+        const char *v = l->ov[i].val;
+        bool ok = true;
+        switch (l->ov[i].opt) {
+        case O_NODEF:
             cfg->default_rules = false;
-        } else if (strcmp(a, "--rules") == 0 && v) {
-            if (!cli_config_add_rules(cfg, v))
-                return false;
-            i++;
-        } else if (strcmp(a, "--limit") == 0 && v) {
-            if (!cli_config_limit(cfg, v))
-                return false;
-            i++;
-        } else if (strcmp(a, "--set") == 0 && v) {
-            if (!cli_config_set(cfg, v))
-                return false;
-            i++;
-        } else if (v && a[0] == '-' && a[1] == '-' && strchr(a, '=') == NULL &&
-                   (strcmp(a, "--config") == 0 || strcmp(a, "--listen") == 0 ||
-                    strcmp(a, "--user") == 0 || strcmp(a, "--db") == 0 ||
-                    strcmp(a, "--spool") == 0)) {
-            i++; /* their values are not options */
-        } else if (strcmp(a, "-c") == 0) {
-            i++;
+            break;
+        case O_RULES:
+            ok = cli_config_add_rules(cfg, v);
+            break;
+        case O_LIMIT:
+            ok = cli_config_limit(cfg, v);
+            break;
+        case O_SET:
+            ok = cli_config_set(cfg, v);
+            break;
+        default:
+            break;
         }
+        if (!ok)
+            return false;
     }
     return true;
 }
@@ -155,16 +160,22 @@ cmd_milter(int argc, char **argv)
 {
     wpm_options o = {0};
     loader l = {.argc = argc, .argv = argv};
-    int c;
+    int c, rc = WP_EXIT_USAGE;
+    l.ov = calloc((size_t)argc, sizeof *l.ov); /* at most one per argument */
+    if (l.ov == NULL)
+        return WP_EXIT_ERRORS;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
         switch (c) {
         case 'c':
+            break; /* cli_config_load_args() reads them, at start and on reload */
         case O_RULES:
         case O_NODEF:
         case O_LIMIT:
         case O_SET:
-            break; /* load_config() reads them, in order, at start and on reload */
+            l.ov[l.n_ov].opt = c; /* load_config() applies them, in order */
+            l.ov[l.n_ov++].val = optarg;
+            break;
         case O_LISTEN:
             o.listen = optarg;
             break;
@@ -182,15 +193,16 @@ cmd_milter(int argc, char **argv)
             break;
         case 'h':
             milter_usage(stdout);
-            return 0;
+            rc = 0;
+            goto out;
         default:
             milter_usage(stderr);
-            return WP_EXIT_USAGE;
+            goto out;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "watchpost: milter takes no arguments ('%s')\n", argv[optind]);
-        return WP_EXIT_USAGE;
+        goto out;
     }
     /* a configuration error is reported now, on the terminal, not only in syslog */
     cli_config probe;
@@ -200,10 +212,12 @@ cmd_milter(int argc, char **argv)
         l.cache_default = rules_cache_default(o.db ? o.db : probe.store_db);
     cli_config_fini(&probe);
     if (!ok)
-        return WP_EXIT_USAGE;
+        goto out;
     o.load = load_config;
     o.load_ctx = &l;
-    int rc = wpm_run(&o);
+    rc = wpm_run(&o);
+out:
     free(l.cache_default);
+    free(l.ov);
     return rc;
 }

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "cli.h"
+#include "common/config.h"
 #include "watchpost/netlist.h"
 
 typedef struct wpm_gen wpm_gen;

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "cli.h"
+#include "common/config.h"
 
 #define WPM_DEFAULT_LISTEN "unix:/run/watchpost/milter.sock"
 

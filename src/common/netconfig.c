@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "common/config.h"
 
 /* Numeric egress keys: name, where, kind ('u' unsigned, 'd' double, 'z' size/bytes), bounds. */
 typedef struct num_key {

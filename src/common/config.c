@@ -1,7 +1,8 @@
 /*
  * config.c - the configuration file and option helpers shared by subcommands.
  *
- * Format (docs/CONFIGURATION.md): one "key = value" per line, '#' starts a comment.
+ * Format (docs/CONFIGURATION.md): one "key = value" per line; '#' at the start of a line or
+ * after whitespace starts a comment; "..." quotes a value (\" and \\ escapes).
  *   rules = /etc/watchpost/rules.d     (repeatable; files or directories)
  *   default_rules = yes|no
  *   jobs = 4
@@ -16,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "common/config.h"
 #include "watchpost/netlist.h"
 
 void
@@ -280,6 +281,49 @@ trim(char *s)
     return s;
 }
 
+/*
+ * The value part of "key = value", in place. A '#' starts a comment only at the start of a
+ * line or after whitespace, so "pass#word" and "http://h/p#frag" stay whole. A value in double
+ * quotes keeps everything up to the closing quote (leading and trailing spaces, " #"), with
+ * \" and \\ as its only escapes; only whitespace or a comment may follow it. Returns NULL,
+ * or the reason the value is malformed.
+ */
+static const char *
+parse_value(char *s, char **out)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '"') {
+        char *w = s, *r = s + 1;
+        for (;; r++) {
+            if (*r == '\0')
+                return "unterminated quoted value (a closing \" is missing)";
+            if (*r == '"')
+                break;
+            if (*r == '\\') {
+                if (r[1] != '"' && r[1] != '\\')
+                    return "in a quoted value, \\ may only escape \" or \\";
+                r++;
+            }
+            *w++ = *r;
+        }
+        *w = '\0';
+        for (r++; isspace((unsigned char)*r); r++)
+            ;
+        if (*r != '\0' && *r != '#')
+            return "text after the closing quote (a comment needs '#')";
+        *out = s;
+        return NULL;
+    }
+    for (char *p = s; *p != '\0'; p++)
+        if (*p == '#' && (p == s || isspace((unsigned char)p[-1]))) {
+            *p = '\0';
+            break;
+        }
+    *out = trim(s);
+    return NULL;
+}
+
 bool
 cli_config_load(cli_config *c, const char *path)
 {
@@ -298,11 +342,8 @@ cli_config_load(cli_config *c, const char *path)
             ok = false;
             break;
         }
-        char *hash = strchr(line, '#');
-        if (hash != NULL)
-            *hash = '\0';
         char *l = trim(line);
-        if (*l == '\0')
+        if (*l == '\0' || *l == '#')
             continue;
         char *eq = strchr(l, '=');
         if (eq == NULL) {
@@ -311,7 +352,13 @@ cli_config_load(cli_config *c, const char *path)
             break;
         }
         *eq = '\0';
-        char *key = trim(l), *val = trim(eq + 1);
+        char *key = trim(l), *val;
+        const char *why = parse_value(eq + 1, &val);
+        if (why != NULL) {
+            fprintf(stderr, "%s:%d: %s\n", path, lineno, why);
+            ok = false;
+            break;
+        }
         if (strcmp(key, "rules") == 0) {
             ok = cli_config_add_rules(c, val);
         } else if (strcmp(key, "default_rules") == 0) {
