@@ -3,6 +3,7 @@
  * severity 5; prose, inbound mail and stored files (by default) are left alone.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../unit/wpt.h"
@@ -238,6 +239,20 @@ test_utf16le_attachment(void **state)
     assert_str_contains(f->evidence, "UTF-16LE");
     assert_str_contains(f->evidence, "'CONFIDENTIAL'"); /* longest first: 12 bytes beat 6 */
     assert_int_equal(r->verdict.severity, 5);
+    /* the class and its sentence come from one decision: the score the sentence names is the
+     * one compared with the threshold (it said "clean: score 10 is below the spam threshold
+     * 6") */
+    assert_int_equal(r->verdict.cls, WP_VERDICT_CLEAN);
+    assert_true(r->verdict.n_reasons > 0);
+    int said = -1, dlp = -1, thr = -1;
+    assert_int_equal(sscanf(r->verdict.reasons[0],
+                            "clean: score %d without the DLP evidence (%d) is below the spam "
+                            "threshold %d",
+                            &said, &dlp, &thr),
+                     3);
+    assert_int_equal(dlp, r->verdict.category_score[WP_CAT_DLP]);
+    assert_int_equal(said, r->verdict.score - dlp);
+    assert_true(said < thr);
     wp_report_free(r);
     free(m);
 

@@ -350,9 +350,19 @@ verdict_score(wp_scan *s, void *state)
 
     unsigned all = (1u << WP_CAT__COUNT) - 1;
     switch (vd->cls) {
-    case WP_VERDICT_CLEAN:
-        add_reason(s, &cap, "clean: score %d is below the spam threshold %d", vd->score, v->t_spam);
+    case WP_VERDICT_CLEAN: {
+        /* the sentence states the number the decision compared (3): without DLP evidence */
+        int dlp = vd->category_score[WP_CAT_DLP];
+        if (dlp > 0)
+            add_reason(s, &cap,
+                       "clean: score %d without the DLP evidence (%d) is below the spam "
+                       "threshold %d; markings decide severity and action, not the class",
+                       vd->score - dlp, dlp, v->t_spam);
+        else
+            add_reason(s, &cap, "clean: score %d is below the spam threshold %d", vd->score,
+                       v->t_spam);
         break;
+    }
     case WP_VERDICT_SPAM:
         add_reason(s, &cap, "spam: score %d reaches the spam threshold %d; led by %s", vd->score,
                    v->t_spam, leaders(s, all));
