@@ -13,6 +13,7 @@ BUILD_PKGS=(
   libmilter-dev
   postfix swaks
   systemd
+  debhelper dpkg-dev fakeroot miltertest
   python3 zip
 )
 
