@@ -58,8 +58,14 @@ typedef struct wp_alert_config {
     char *mail_from; /* alert.mail_from; default watchpost@localhost */
     char *smtp;      /* alert.smtp host:port or smtp[s]:// URL; default 127.0.0.1:25 */
     int queue_size;  /* alert.queue_size; default 256 */
-    wp_log_fn log;   /* NULL: silent (syslog channel aside) */
+    wp_log_fn log;   /* NULL: silent */
     void *log_ctx;
+    /* The syslog channel's writer: the library never calls syslog(3) itself (the front end
+     * owns the process's logging), it hands each alert line here with syslog_alert true for
+     * severity 4 and above (LOG_ALERT) and false otherwise (LOG_WARNING). With alert.syslog
+     * on and no writer, alert lines go to `log` at WP_LOG_WARN instead. */
+    void (*syslog_line)(void *ctx, bool syslog_alert, const char *line);
+    void *syslog_ctx;
     wp_alert_done_fn on_done; /* NULL: none; e.g. the store recording latency */
     void *on_done_ctx;
 } wp_alert_config;

@@ -17,8 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <syslog.h>
+
 #include "common/config.h"
 #include "watchpost/netlist.h"
+
+/* The alerts' syslog channel: the front end writes it, the library does not (alert.h). */
+static void
+alert_to_syslog(void *ctx, bool alert, const char *line)
+{
+    (void)ctx;
+    syslog(LOG_MAIL | (alert ? LOG_ALERT : LOG_WARNING), "%s", line);
+}
 
 void
 cli_config_init(cli_config *c)
@@ -29,6 +39,7 @@ cli_config_init(cli_config *c)
     c->jobs = 0; /* 0: one per online CPU */
     wp_engine_config_init(&c->engine);
     wp_alert_config_init(&c->alert);
+    c->alert.syslog_line = alert_to_syslog;
     cli_netconfig_init(&c->net);
 }
 

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 
 #include "alert/alert_int.h"
@@ -144,11 +143,21 @@ record_latency(wp_alerter *a, double ms)
         a->lat_n++;
 }
 
+/* The syslog channel, written by the front end's writer (alert.h). */
+static void
+syslog_channel(wp_alerter *a, bool alert, const char *line)
+{
+    if (a->cfg.syslog_line != NULL)
+        a->cfg.syslog_line(a->cfg.syslog_ctx, alert, line);
+    else if (a->cfg.log != NULL)
+        a->cfg.log(a->cfg.log_ctx, WP_LOG_WARN, line);
+}
+
 static void
 deliver(wp_alerter *a, alert_item *it)
 {
     if (a->cfg.syslog)
-        syslog(LOG_MAIL | (it->severity >= 4 ? LOG_ALERT : LOG_WARNING), "%s", it->syslog_line);
+        syslog_channel(a, it->severity >= 4, it->syslog_line);
     alert_result res = ALERT_OK;
     if (a->cfg.webhook != NULL)
         res = deliver_channel(a, it, CH_WEBHOOK);
@@ -358,11 +367,14 @@ enqueue(wp_alerter *a, alert_item *it)
     if (old != NULL) {
         /* Warn on the 1st, 2nd, 4th, 8th ... drop: a flood must not become a log flood. */
         if ((dropped & (dropped - 1)) == 0) {
-            if (a->cfg.syslog)
-                syslog(LOG_MAIL | LOG_WARNING,
-                       "watchpost alert queue full (%zu): dropped the oldest alert ref=%s, "
-                       "%llu dropped so far",
-                       a->cap, old->ref ? old->ref : "-", (unsigned long long)dropped);
+            if (a->cfg.syslog) {
+                char line[256];
+                snprintf(line, sizeof line,
+                         "watchpost alert queue full (%zu): dropped the oldest alert ref=%s, "
+                         "%llu dropped so far",
+                         a->cap, old->ref ? old->ref : "-", (unsigned long long)dropped);
+                syslog_channel(a, false, line);
+            }
             alert_log(a, WP_LOG_WARN,
                       "alert queue full (%zu): dropped the oldest alert ref=%s, %llu dropped "
                       "so far",
