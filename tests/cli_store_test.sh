@@ -289,6 +289,19 @@ run q_list_empty 1 $QU list
 run q_expire_nodays 3 $QU expire
 run q_expire_baddays 3 $QU expire --days -1
 
+# ---- a store whose directory does not exist yet (a fresh machine's /var/lib/watchpost) is made,
+#      mode 0750; a directory that cannot be made is said, with what to do ----
+if run store_dir_made 0 "$WP" scan --record --db "$TMP/newstate/w.db" --spool "$TMP/newstate/q" "$FIX/clean.eml"; then
+    [ "$(stat -c %a "$TMP/newstate")" = 750 ] || fail "store_dir_made: mode $(stat -c %a "$TMP/newstate"), expected 750"
+fi
+T_INGEST=$(dirname "$0")/net/fixtures
+if run ingest_dir_made 0 "$WP" ingest --db "$TMP/newstate2/w.db" "$T_INGEST/conn.log"; then
+    [ -f "$TMP/newstate2/w.db" ] || fail "ingest_dir_made: no store made"
+fi
+if run store_dir_deep 2 "$WP" scan --record --db "$TMP/no/such/w.db" --spool "$TMP/q2" "$FIX/clean.eml"; then
+    grep -q "install -d" "$TMP/store_dir_deep.err" || fail "store_dir_deep: no advice in: $(cat "$TMP/store_dir_deep.err")"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI store check(s) failed" >&2
     exit 1

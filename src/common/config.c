@@ -222,6 +222,31 @@ cli_config_load_args(cli_config *c, int argc, char **argv)
     return true;
 }
 
+/* The store's directory, made when missing (mode 0750: decisions and quarantined mail are
+ * not for every local user), as the packaged /var/lib/watchpost is; only the last component
+ * is made, so a typo in a path does not grow a tree. Says what to do when it cannot. */
+static bool
+make_store_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return true;
+    char dir[PATH_MAX];
+    if ((size_t)(slash - path) >= sizeof dir)
+        return true; /* wp_store_open() reports the path */
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat sb;
+    if (stat(dir, &sb) == 0 || errno != ENOENT)
+        return true;
+    if (mkdir(dir, 0750) == 0)
+        return true;
+    fprintf(stderr,
+            "watchpost: the store directory %s does not exist and cannot be created (%s): "
+            "create it (install -d -m 0750 -o USER %s) or give --db PATH\n",
+            dir, strerror(errno), dir);
+    return false;
+}
+
 bool
 cli_store_open_sync(const cli_config *c, const char *db, const char *spool, bool want_spool,
                     bool relaxed_sync, wp_store **out)
@@ -232,6 +257,10 @@ cli_store_open_sync(const cli_config *c, const char *db, const char *spool, bool
     sc.db_path = db ? db : c->store_db ? c->store_db : CLI_DEFAULT_STORE_DB;
     if (want_spool)
         sc.spool_dir = spool ? spool : c->store_spool ? c->store_spool : CLI_DEFAULT_STORE_SPOOL;
+    /* writers make a missing state directory (ingest/watch and scan --record); readers such
+     * as events say that there is no store instead */
+    if ((want_spool || relaxed_sync) && !make_store_dir(sc.db_path))
+        return false;
     char err[512] = "";
     wp_status st = wp_store_open(&sc, out, err, sizeof err);
     if (st != WP_OK) {
