@@ -3,7 +3,9 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -24,9 +26,43 @@ usage(FILE *out)
                  "  ingest     read finished Zeek/Suricata logs: egress findings, incidents\n"
                  "  watch      follow growing Zeek/Suricata logs: egress findings, incidents\n"
                  "  incidents  list, show, acknowledge or close incidents\n"
-                 "  version    print the version\n"
+                 "  paths      print where this installation looks for its rules and state\n"
+                 "  version    print the version (and the paths)\n"
                  "\n"
                  "Run 'watchpost <command> --help' for a command's options.\n");
+}
+
+/*
+ * `watchpost paths`: where the data comes from, so that an administrator can see why a rule
+ * set is (not) used. Rules are resolved at run time: $WATCHPOST_RULES, then
+ * <executable>/../share/watchpost/rules (an installed package or `cmake --install`), then the
+ * compiled-in directory (the build tree's checkout), then /usr/share/watchpost/rules.
+ */
+static int
+cmd_paths(int argc, char **argv)
+{
+    if (argc > 1) {
+        fprintf(stderr, "usage: watchpost paths\n");
+        return WP_EXIT_USAGE;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    const char *env = getenv("WATCHPOST_RULES");
+    const char *yara = cli_default_rules_dir();
+    const char *content = cli_default_content_rules_dir();
+    printf("executable:     %s\n", exe[0] ? exe : "(unknown)");
+    printf("rules looked for in: $WATCHPOST_RULES (%s), <executable>/../share/watchpost/rules, "
+           "%s, /usr/share/watchpost/rules\n",
+           env && *env ? env : "unset", WP_DEFAULT_RULES_DIR);
+    printf("yara rules:     %s\n", yara ? yara : "(none found)");
+    printf("content rules:  %s\n", content ? content
+                                           : "(none found: the library's compiled-in "
+                                             "directory is tried)");
+    printf("store:          %s (store.db, --db)\n", CLI_DEFAULT_STORE_DB);
+    printf("spool:          %s (store.spool, --spool)\n", CLI_DEFAULT_STORE_SPOOL);
+    printf("configuration:  -c FILE only (the package installs /etc/watchpost/watchpost.conf)\n");
+    return 0;
 }
 
 int
@@ -68,8 +104,10 @@ main(int argc, char **argv)
         return cmd_findings(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("watchpost %s\n", wp_version());
-        return 0;
+        return cmd_paths(argc - 1, argv + 1);
     }
+    if (strcmp(cmd, "paths") == 0)
+        return cmd_paths(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

@@ -41,6 +41,12 @@ cli_config_init(cli_config *c)
     wp_alert_config_init(&c->alert);
     c->alert.syslog_line = alert_to_syslog;
     cli_netconfig_init(&c->net);
+    /* the shipped content rules where this installation keeps them (beside the YARA rules);
+     * the configuration may still say otherwise (rules.default_dir) */
+    const char *content = cli_default_content_rules_dir();
+    char err[256];
+    if (content != NULL)
+        (void)wp_engine_config_set(&c->engine, "rules.default_dir", content, err, sizeof err);
 }
 
 void
@@ -437,6 +443,17 @@ is_dir(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *
+cli_default_content_rules_dir(void)
+{
+    static char buf[PATH_MAX];
+    const char *d = cli_default_rules_dir();
+    if (d == NULL)
+        return NULL;
+    int w = snprintf(buf, sizeof buf, "%s/content", d);
+    return w > 0 && (size_t)w < sizeof buf && is_dir(buf) ? buf : NULL;
 }
 
 const char *

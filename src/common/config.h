@@ -90,5 +90,8 @@ const char *cli_default_actor(char *buf, size_t len);
 bool cli_config_load_args(cli_config *c, int argc, char **argv);
 /* The default rules directory, or NULL when none is installed. */
 const char *cli_default_rules_dir(void);
+/* <the directory above>/content when it exists (the shipped Hyperscan content rules), or NULL;
+ * given to the library as rules.default_dir. */
+const char *cli_default_content_rules_dir(void);
 
 #endif

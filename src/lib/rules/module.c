@@ -3,7 +3,8 @@
  *
  * Settings (docs/CONTENT-RULES.md, docs/CONFIGURATION.md):
  *   rules.file = PATH      a rule file or a directory of *.rules files; repeatable
- *   rules.default = yes|no load the shipped rule set (WP_DEFAULT_CONTENT_RULES_DIR); yes
+ *   rules.default = yes|no load the shipped rule set (rules.default_dir); yes
+ *   rules.default_dir = DIR where the shipped content rules are; WP_DEFAULT_CONTENT_RULES_DIR
  *   rules.disable = NAME   switch one loaded rule off (a comma list is fine); repeatable
  *   rules.cache = DIR|no   where compiled databases are kept (cache.c); default
  *                          $XDG_CACHE_HOME/watchpost or ~/.cache/watchpost
@@ -36,7 +37,8 @@ typedef struct rules_settings {
     char *disable[MAX_LIST];
     size_t n_disable;
     bool use_default;
-    char *cache; /* NULL: the default directory; "" : no cache */
+    char *cache;       /* NULL: the default directory; "" : no cache */
+    char *default_dir; /* rules.default_dir; NULL: WP_DEFAULT_CONTENT_RULES_DIR */
 } rules_settings;
 
 static void *
@@ -59,6 +61,7 @@ settings_free(void *p)
     for (size_t i = 0; i < rs->n_disable; i++)
         free(rs->disable[i]);
     free(rs->cache);
+    free(rs->default_dir);
     free(rs);
 }
 
@@ -97,6 +100,17 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
             snprintf(err, errlen, "rules.default must be yes or no, not '%s'", value);
             return WP_EINVAL;
         }
+        return WP_OK;
+    }
+    if (strcmp(key, "default_dir") == 0) {
+        if (value[0] != '/') {
+            snprintf(err, errlen, "rules.default_dir must be an absolute directory, not '%s'",
+                     value);
+            return WP_EINVAL;
+        }
+        free(rs->default_dir);
+        if ((rs->default_dir = strdup(value)) == NULL)
+            return WP_ENOMEM;
         return WP_OK;
     }
     if (strcmp(key, "cache") == 0) {
@@ -149,16 +163,19 @@ rules_open(const void *settings, const wp_engine_config *cfg, void **state, char
     } else if (wp_rules_cache_default(dir, sizeof dir) && (rs->cache_dir = strdup(dir)) == NULL) {
         st = WP_ENOMEM;
     }
+    /* the front end says where the installation keeps the shipped rules (it resolves that
+     * from its executable: src/common/config.c); the compiled-in path is the build tree's */
+    const char *shipped = set->default_dir ? set->default_dir : WP_DEFAULT_CONTENT_RULES_DIR;
     if (st == WP_OK && set->use_default) {
         struct stat sb;
-        if (stat(WP_DEFAULT_CONTENT_RULES_DIR, &sb) == 0) {
-            st = wp_rules_load_path(rs, WP_DEFAULT_CONTENT_RULES_DIR, err, errlen);
+        if (stat(shipped, &sb) == 0) {
+            st = wp_rules_load_path(rs, shipped, err, errlen);
         } else if (cfg->log != NULL) {
             char msg[512];
             snprintf(msg, sizeof msg,
                      "content rules: shipped rule directory %s not found; running without it "
                      "(set rules.default = no to silence this)",
-                     WP_DEFAULT_CONTENT_RULES_DIR);
+                     shipped);
             cfg->log(cfg->log_ctx, WP_LOG_WARN, msg);
         }
     }
