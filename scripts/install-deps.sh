@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(
-  build-essential cmake ninja-build pkgconf clang-14 libclang-rt-14-dev
+  build-essential cmake ninja-build pkgconf clang-14 libclang-rt-14-dev clang-tidy-14
   libgmime-3.0-dev libglib2.0-dev libyara-dev libarchive-dev libmagic-dev libmagic-mgc
   libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
   libhyperscan-dev libspf2-dev libopendkim-dev libopendmarc-dev libsqlite3-dev libpsl-dev libidn2-dev
