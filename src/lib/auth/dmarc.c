@@ -27,6 +27,13 @@ int opendmarc_get_tld(u_char *domain, u_char *tld, size_t tld_len);
 
 #define SYSTEM_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
 
+/* libopendmarc keeps the public-suffix list in one process-wide table that
+ * opendmarc_tld_read_file() frees and rebuilds, and that every organisational-domain lookup
+ * (opendmarc_get_tld(), and the policy evaluation through it) reads. A reload while another
+ * engine's scan is looking up would read freed memory: lookups hold psl_rw for reading, a
+ * (re)load holds it for writing. glibc's default rwlock prefers readers, so a lookup nested
+ * in the policy section (auth_aligned) cannot deadlock against a waiting writer. */
+static pthread_rwlock_t psl_rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t psl_lock = PTHREAD_MUTEX_INITIALIZER;
 static char psl_loaded[4096];
 
@@ -42,8 +49,14 @@ auth_psl_load(const char *path, char *err, size_t errlen)
     bool ok = true;
     pthread_mutex_lock(&psl_lock);
     if (strcmp(psl_loaded, path) != 0) {
-        if (strlen(path) >= sizeof psl_loaded || access(path, R_OK) != 0 ||
-            opendmarc_tld_read_file((char *)path, "//", "*.", "!") != 0) {
+        bool readable = strlen(path) < sizeof psl_loaded && access(path, R_OK) == 0;
+        int rc = -1;
+        if (readable) {
+            pthread_rwlock_wrlock(&psl_rw);
+            rc = opendmarc_tld_read_file((char *)path, "//", "*.", "!");
+            pthread_rwlock_unlock(&psl_rw);
+        }
+        if (rc != 0) {
             ok = !explicit;
             snprintf(err, errlen, "public_suffix_list '%s' cannot be read", path);
         } else {
@@ -60,7 +73,10 @@ auth_org_domain(const char *domain, char *out, size_t outlen)
     char tmp[256];
     snprintf(tmp, sizeof tmp, "%s", domain);
     out[0] = '\0'; /* opendmarc_get_tld() leaves it alone when no suffix matches */
-    if (opendmarc_get_tld((u_char *)tmp, (u_char *)out, outlen) != 0 || out[0] == '\0')
+    pthread_rwlock_rdlock(&psl_rw);
+    int rc = opendmarc_get_tld((u_char *)tmp, (u_char *)out, outlen);
+    pthread_rwlock_unlock(&psl_rw);
+    if (rc != 0 || out[0] == '\0')
         snprintf(out, outlen, "%s", domain);
 }
 
@@ -148,8 +164,10 @@ auth_dmarc_check(auth_dns *d, const char *from_domain, const auth_envelope *env,
     }
     snprintf(out->record_domain, sizeof out->record_domain, "%s", from_org ? org : from_domain);
     const char *ip = env != NULL && env->ip[0] ? env->ip : "0.0.0.0";
+    pthread_rwlock_rdlock(&psl_rw); /* the policy evaluation looks up organisational domains */
     DMARC_POLICY_T *p = opendmarc_policy_connect_init((u_char *)ip, strchr(ip, ':') != NULL);
     if (p == NULL) {
+        pthread_rwlock_unlock(&psl_rw);
         out->result = AUTH_R_TEMPERROR;
         snprintf(out->why, sizeof out->why, "libopendmarc could not start");
         return;
@@ -164,6 +182,7 @@ auth_dmarc_check(auth_dns *d, const char *from_domain, const auth_envelope *env,
         snprintf(out->why, sizeof out->why, "DMARC record of %.100s does not parse: %.60s",
                  out->record_domain, opendmarc_policy_status_to_str(st));
         opendmarc_policy_connect_shutdown(p);
+        pthread_rwlock_unlock(&psl_rw);
         return;
     }
     bool temp = spf == AUTH_R_TEMPERROR;
@@ -212,4 +231,5 @@ auth_dmarc_check(auth_dns *d, const char *from_domain, const auth_envelope *env,
         break;
     }
     opendmarc_policy_connect_shutdown(p);
+    pthread_rwlock_unlock(&psl_rw);
 }
