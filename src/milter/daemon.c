@@ -149,6 +149,28 @@ limit_malloc_arenas(void)
 #endif
 }
 
+/* After the drop: a rules path the run user cannot read works now (the first engine was
+ * built before the drop) but will fail every reload. Said once at start-up, on the terminal
+ * too, rather than discovered at the first SIGHUP. */
+static void
+warn_unreadable_rules(const cli_config *cfg, const char *user)
+{
+    const char *d = cfg->default_rules ? cli_default_rules_dir() : NULL;
+    for (size_t i = 0; i <= cfg->n_rule_paths; i++) {
+        const char *p = i == 0 ? d : cfg->rule_paths[i - 1];
+        if (p == NULL)
+            continue;
+        struct stat st;
+        int need = stat(p, &st) == 0 && S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK;
+        if (access(p, need) != 0)
+            wpm_log(LOG_WARNING,
+                    "%s: not readable as %s (%s): the running engine has it, but a reload will "
+                    "fail; keep rules where %s can read them (the package's "
+                    "/usr/share/watchpost/rules)",
+                    p, user ? user : "the run user", strerror(errno), user ? user : "it");
+    }
+}
+
 static bool
 reload(const wpm_options *o)
 {
@@ -297,6 +319,7 @@ wpm_run(const wpm_options *o)
     wpm_gen_publish(g);
     if (!drop_privileges(user, sock_path))
         goto out;
+    warn_unreadable_rules(&cfg, user);
 
     /* the store (as the unprivileged user, so its files are that user's) */
     err[0] = '\0';

@@ -11,7 +11,6 @@
 # Every message sent must be accounted for. Exit 77 (skip) when Postfix cannot run here.
 set -uo pipefail
 WP=$1 FIX=$2 RULES=$3
-export WATCHPOST_RULES=$RULES
 
 skip() { # 77: ctest shows Skipped; under WP_REQUIRE_ALL=1 (CI) a skip is a failure
   if [[ ${WP_REQUIRE_ALL:-} == 1 ]]; then echo "FAIL (WP_REQUIRE_ALL=1, would skip): $*"; exit 1; fi
@@ -50,6 +49,10 @@ trap cleanup EXIT
 
 # ---- the Postfix instance (and a milter-free port for releases from quarantine)
 mkdir -p "$T/store"
+# the rules where the run user can read them, as the package installs them: reloads (4.)
+# read them again as nobody, and the checkout may be in root's mode-700 home
+cp -r "$RULES" "$T/rules" && chmod -R a+rX "$T/rules"
+export WATCHPOST_RULES=$T/rules
 # the store on a file system of its own, so the test can fill it up (4c); not fatal if the
 # machine does not allow mounts
 TMPFS_STORE=

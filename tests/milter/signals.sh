@@ -68,7 +68,9 @@ done
 grep -q "listening on" "$T/milter.log" || fail "not ready within 180 s"
 ((hups > 0)) || fail "start-up too fast to send a SIGHUP during it"
 grep -q "running as nobody" "$T/milter.log" || fail "did not drop privileges"
-ok "rules in a mode-700 directory: started as nobody"
+grep -q "private/rules: not readable as nobody.*a reload will fail" "$T/milter.log" ||
+  fail "no start-up warning that reloads cannot read the private rules"
+ok "rules in a mode-700 directory: started as nobody, warned that reloads will fail"
 # the held SIGHUPs become a reload; as nobody it cannot read the private rules any more
 for _ in $(seq 900); do grep -q "reload:" "$T/milter.log" && break; sleep 0.2; done
 kill -0 "$MPID" 2>/dev/null || fail "milter died after $hups SIGHUPs during start-up"
