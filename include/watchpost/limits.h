@@ -29,6 +29,7 @@ typedef enum wp_limit_id {
     WP_LIMIT_YARA_TIMEOUT_MS,     /* YARA time per scanned object, milliseconds */
     WP_LIMIT_FINDINGS,            /* findings kept per message */
     WP_LIMIT_MEMORY_BYTES,        /* per-message working memory (arena budget) */
+    WP_LIMIT_SCAN_TIME_MS,        /* wall-clock budget of one message's scan, milliseconds */
     WP_LIMIT__COUNT
 } wp_limit_id;
 

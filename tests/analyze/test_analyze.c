@@ -66,6 +66,38 @@ test_lookalike(void **state)
     assert_int_equal(wp_edit_distance("abc", "xyzxyz", 1), 2); /* capped */
 }
 
+/* "Mofa Mail Administrator <x@elsewhere>" to bob@mofa.go.jp: the recipient's organisation in
+ * an outside sender's display name, with a Subject and without one. Without a Subject the To
+ * address used to be read uninitialised (fuzz find
+ * fuzz/regressions/message/uninit-to-address-without-subject). */
+static void
+test_lure_rcpt_org_in_name(void **state)
+{
+    (void)state;
+    wpt_ctx *c = wpt_new_settings(no_settings);
+    static const char *const subjects[] = {"Subject: mailbox quota\r\n", ""};
+    for (size_t i = 0; i < 2; i++) {
+        char *m = NULL;
+        if (asprintf(&m,
+                     "From: Mofa Mail Administrator <admin@quota-service.example>\r\n"
+                     "To: Bob <bob@mofa.go.jp>\r\n%s"
+                     "Date: Mon, 01 Jan 2024 12:00:00 +0000\r\nMessage-ID: <1@x>\r\n"
+                     "Content-Type: text/plain\r\n\r\nyour mailbox is full\r\n",
+                     subjects[i]) < 0)
+            fail();
+        wp_report *r = wpt_scan_str(c, m);
+        free(m);
+        assert_finding(r, "LURE_RCPT_ORG_IN_NAME", "header:From");
+        wp_report_free(r);
+    }
+    /* the sender at the recipient's own domain is not a lure */
+    wp_report *r = wpt_scan_str(c, "From: Mofa Mail Administrator <admin@mofa.go.jp>\r\n"
+                                   "To: Bob <bob@mofa.go.jp>\r\n\r\nhello\r\n");
+    assert_no_finding(r, "LURE_RCPT_ORG_IN_NAME", NULL);
+    wp_report_free(r);
+    wpt_free(c);
+}
+
 static void
 test_names(void **state)
 {
@@ -398,6 +430,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookalike),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_lure_rcpt_org_in_name),
         cmocka_unit_test(test_url_tricks),
         cmocka_unit_test(test_html_credential_attachment),
         cmocka_unit_test(test_brand_and_display),

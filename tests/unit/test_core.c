@@ -556,7 +556,7 @@ test_catalogue_known_codes(void **state)
         "LIMIT_MIME_PARTS",    "LIMIT_MIME_DEPTH",    "LIMIT_PART_SIZE",
         "LIMIT_URLS",          "LIMIT_ARCHIVE_DEPTH", "LIMIT_ARCHIVE_MEMBERS",
         "LIMIT_ARCHIVE_BYTES", "LIMIT_ARCHIVE_RATIO", "LIMIT_YARA_TIMEOUT",
-        "LIMIT_FINDINGS",      "LIMIT_MEMORY"};
+        "LIMIT_FINDINGS",      "LIMIT_MEMORY",        "LIMIT_TIME"};
     assert_int_equal(sizeof limit_codes / sizeof limit_codes[0], WP_LIMIT__COUNT);
     for (size_t i = 0; i < WP_LIMIT__COUNT; i++) {
         const wp_finding_def *d = wp_finding_lookup(limit_codes[i]);

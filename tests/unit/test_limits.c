@@ -569,6 +569,76 @@ test_limit_memory_bounds_work(void **state)
     wpt_buf_free(&b);
 }
 
+/* A message built to be slow (a zip of many members, each one sniffed, hashed and YARA-scanned)
+ * against a 1 ms budget: the scan stops, says so once (LIMIT_TIME), has opened fewer members
+ * than the unlimited control, and the incomplete analysis is quarantined at least
+ * (action.incomplete), never delivered as if it were clean. */
+static char *
+mail_many_members(size_t *len)
+{
+    enum { N = 600, SZ = 4096 };
+    wpt_member *m = calloc(N, sizeof *m);
+    unsigned char *data = malloc((size_t)N * SZ);
+    char(*names)[32] = calloc(N, sizeof *names);
+    assert_true(m != NULL && data != NULL && names != NULL);
+    fill_random(data, (size_t)N * SZ, 7);
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "m%03d.bin", i);
+        m[i] = (wpt_member){names[i], data + (size_t)i * SZ, SZ};
+    }
+    size_t zlen = 0;
+    unsigned char *zip = wpt_zip(m, N, true, &zlen);
+    char *msg = wpt_mail_attachment("many.zip", "application/zip", zip, zlen, len);
+    free(zip);
+    free(m);
+    free(data);
+    free(names);
+    return msg;
+}
+
+static void
+test_limit_scan_time(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *msg = mail_many_members(&len);
+    static const char *const budget[] = {"max_scan_ms", "1", "max_archive_members", "1000", NULL};
+    wpt_ctx *c = wpt_new_settings(budget);
+    wp_report *r = wpt_scan(c, msg, len);
+    wpt_free(c);
+    wp_report *ctl = NULL;
+    static const char *const roomy[] = {"max_archive_members", "1000", NULL};
+    c = wpt_new_settings(roomy);
+    ctl = wpt_scan(c, msg, len);
+    wpt_free(c);
+
+    assert_no_finding(ctl, "LIMIT_TIME", NULL);
+    assert_int_equal(objects_under(ctl, "2/many.zip/"), 600);
+    assert_int_equal(ctl->verdict.action, WP_ACTION_DELIVER);
+
+    assert_finding(r, "LIMIT_TIME", NULL);
+    assert_int_equal(wpt_count(r, "LIMIT_TIME"), 1);
+    assert_true(objects_under(r, "2/many.zip/") < 600);
+    assert_int_equal(r->verdict.action, WP_ACTION_QUARANTINE);
+    bool said = false;
+    for (size_t i = 0; i < r->verdict.n_reasons; i++)
+        said = said || strstr(r->verdict.reasons[i], "incomplete analysis (LIMIT_TIME)") != NULL;
+    assert_true(said);
+    wp_report_free(r);
+
+    /* a site may choose otherwise: action.incomplete = deliver keeps the computed action */
+    static const char *const lax[] = {
+        "max_scan_ms", "1", "max_archive_members", "1000", "action.incomplete", "deliver", NULL};
+    c = wpt_new_settings(lax);
+    r = wpt_scan(c, msg, len);
+    wpt_free(c);
+    assert_finding(r, "LIMIT_TIME", NULL);
+    assert_int_equal(r->verdict.action, ctl->verdict.action);
+    wp_report_free(r);
+    wp_report_free(ctl);
+    free(msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -589,6 +659,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_limit_archive_bytes),
         cmocka_unit_test(test_limit_archive_ratio),
         cmocka_unit_test(test_limit_memory_bounds_work),
+        cmocka_unit_test(test_limit_scan_time),
     };
     const struct CMUnitTest bugs[] = {
         cmocka_unit_test(bug_limit_memory_reported),

@@ -429,10 +429,12 @@ static void
 lure_checks(wp_scan *s)
 {
     const wp_report *r = s->r;
-    char to_name[256], to_addr[256];
-    if (r->subject != NULL &&
-        wp_mailbox_split(r->to, to_name, sizeof to_name, to_addr, sizeof to_addr) &&
-        strlen(to_addr) >= 6 &&
+    /* split once, whatever the Subject: the To address is used below too, and must never be
+     * read unset (a message without a Subject used to leave it uninitialised; fuzz find) */
+    char to_name[256] = "", to_addr[256] = "";
+    if (!wp_mailbox_split(r->to, to_name, sizeof to_name, to_addr, sizeof to_addr))
+        to_addr[0] = '\0';
+    if (r->subject != NULL && strlen(to_addr) >= 6 &&
         wp_memcasemem(r->subject, strlen(r->subject), to_addr, strlen(to_addr)) != NULL)
         wp_scan_finding(s, "LURE_RCPT_IN_SUBJECT", "header:Subject",
                         "the Subject carries the recipient's address %s", to_addr);

@@ -114,6 +114,8 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
     bool stop = false;
 
     for (;;) {
+        if (wp_scan_out_of_time(s, info->where))
+            break;
         struct archive_entry *ent = NULL;
         int rc = archive_read_next_header(ar, &ent);
         if (rc == ARCHIVE_EOF)

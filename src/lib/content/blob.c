@@ -71,6 +71,8 @@ wp_content_child(wp_scan *s, const wp_content_info *parent, const char *name, co
 void
 wp_content_analyze(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info)
 {
+    if (wp_scan_out_of_time(s, info->where))
+        return;
     wp_kind kind = info->encrypted ? WP_KIND_DATA : wp_sniff(data, len);
     if (kind == WP_KIND_ZIP && memmem(data, len, "[Content_Types].xml", 19) != NULL)
         kind = WP_KIND_OOXML;

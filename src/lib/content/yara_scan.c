@@ -105,7 +105,10 @@ wp_yara_scan(wp_scan *s, const uint8_t *data, size_t len, const char *where)
     cb_ctx c = {.s = s, .where = where};
     yr_scanner_set_callback(y, on_match, &c);
     uint64_t ms = wp_limit(s->lim, WP_LIMIT_YARA_TIMEOUT_MS);
-    yr_scanner_set_timeout(y, (int)((ms + 999) / 1000));
+    uint64_t left = wp_scan_ms_left(s); /* YARA's own clock counts whole seconds */
+    if (left == 0)
+        return;
+    yr_scanner_set_timeout(y, (int)(((ms < left ? ms : left) + 999) / 1000));
     int rc = yr_scanner_scan_mem(y, data, len);
     if (rc == ERROR_SCAN_TIMEOUT)
         wp_scan_limit(s, WP_LIMIT_YARA_TIMEOUT_MS, where, "YARA scan exceeded %llu ms",

@@ -36,6 +36,8 @@ static const struct {
     [WP_LIMIT_YARA_TIMEOUT_MS] = {"yara_timeout_ms", 10000, 600000, 0},
     [WP_LIMIT_FINDINGS] = {"max_findings", 500, 100000, 0},
     [WP_LIMIT_MEMORY_BYTES] = {"max_memory_bytes", 256 * MiB, 4 * GiB, 1},
+    /* well under Postfix's milter_content_timeout (300 s): the MTA gets an answer */
+    [WP_LIMIT_SCAN_TIME_MS] = {"max_scan_ms", 30000, 600000, 0},
 };
 
 void

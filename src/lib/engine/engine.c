@@ -315,6 +315,8 @@ wp_scan_message_env(wp_scanner *sc, const uint8_t *data, size_t len, const wp_en
                  .raw = data,
                  .raw_len = len,
                  .env = env};
+    s.deadline_ns = (uint64_t)ts0.tv_sec * 1000000000u + (uint64_t)ts0.tv_nsec +
+                    wp_limit(&sc->eng->limits, WP_LIMIT_SCAN_TIME_MS) * 1000000u;
     /* room for findings up front, so LIMIT_MEMORY can still be recorded when the budget is
      * spent (it needs no allocation then: static strings, a reserved slot) */
     wp_arena_grow(a, (void **)&r->findings, &s.cap_findings, 16, sizeof(wp_finding));

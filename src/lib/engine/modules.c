@@ -161,8 +161,11 @@ wp_modules_analyze(wp_scan *s)
 {
     for (int i = 1; i < WP_MOD__COUNT; i++) {
         const wp_module *m = wp_modules[i];
-        if (m != NULL && m->analyze != NULL && s->eng->mod_state[i] != NULL)
+        if (m != NULL && m->analyze != NULL && s->eng->mod_state[i] != NULL) {
+            if (wp_scan_out_of_time(s, m->name))
+                break;
             m->analyze(s, s->eng->mod_state[i]);
+        }
     }
 }
 

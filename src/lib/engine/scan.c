@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <strings.h>
 
@@ -25,6 +26,7 @@ static const char *const limit_codes[WP_LIMIT__COUNT] = {
     [WP_LIMIT_YARA_TIMEOUT_MS] = "LIMIT_YARA_TIMEOUT",
     [WP_LIMIT_FINDINGS] = "LIMIT_FINDINGS",
     [WP_LIMIT_MEMORY_BYTES] = "LIMIT_MEMORY",
+    [WP_LIMIT_SCAN_TIME_MS] = "LIMIT_TIME",
 };
 
 static void add_finding(wp_scan *s, const char *code, int weight, const char *where,
@@ -125,6 +127,40 @@ wp_scan_limit(wp_scan *s, wp_limit_id id, const char *where, const char *fmt, ..
     add_finding(s, limit_codes[id], wp_scan_weight(s, def), where, fmt, ap);
     va_end(ap);
     return false;
+}
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool
+wp_scan_out_of_time(wp_scan *s, const char *where)
+{
+    if (s->out_of_time)
+        return true;
+    if (s->deadline_ns == 0 || now_ns() < s->deadline_ns)
+        return false;
+    s->out_of_time = true;
+    wp_scan_limit(s, WP_LIMIT_SCAN_TIME_MS, where,
+                  "the scan took more than %llu ms (max_scan_ms) and stopped here; the rest of "
+                  "the message was not analysed",
+                  (unsigned long long)wp_limit(s->lim, WP_LIMIT_SCAN_TIME_MS));
+    return true;
+}
+
+uint64_t
+wp_scan_ms_left(const wp_scan *s)
+{
+    if (s->out_of_time)
+        return 0;
+    if (s->deadline_ns == 0)
+        return wp_limit(s->lim, WP_LIMIT_SCAN_TIME_MS);
+    uint64_t t = now_ns();
+    return t >= s->deadline_ns ? 0 : (s->deadline_ns - t) / 1000000u + 1;
 }
 
 wp_part *

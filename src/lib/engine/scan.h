@@ -82,6 +82,8 @@ typedef struct wp_scan {
     char *body;
     size_t body_len, body_cap;
     bool body_truncated;
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC; past it the scan stops (max_scan_ms) */
+    bool out_of_time;     /* LIMIT_TIME recorded: every later check says stop */
 } wp_scan;
 
 #define WP_BODY_TEXT_MAX (256u * 1024u)
@@ -113,6 +115,13 @@ void wp_scan_finding_weighted(wp_scan *s, const char *code, int weight, const ch
  * callers can write `return wp_scan_limit(...)`. */
 bool wp_scan_limit(wp_scan *s, wp_limit_id id, const char *where, const char *fmt, ...)
     WP_PRINTF(4, 5);
+
+/* True once the scan is past its deadline (max_scan_ms); the first time, records LIMIT_TIME
+ * at where. Checked where work repeats (MIME parts, archive members, decoded objects,
+ * analyzers), so a message built to be slow costs its budget and no more. */
+bool wp_scan_out_of_time(wp_scan *s, const char *where);
+/* Milliseconds left before the deadline (at least 1 while time remains, 0 after). */
+uint64_t wp_scan_ms_left(const wp_scan *s);
 
 wp_part *wp_scan_add_part(wp_scan *s);
 wp_object *wp_scan_add_object(wp_scan *s);

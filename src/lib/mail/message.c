@@ -596,6 +596,8 @@ walk(wp_scan *s, GMimeObject *root, const uint8_t *raw, size_t rlen, GMimeParser
 
     while (sp > 0) {
         node nd = stack[--sp];
+        if (wp_scan_out_of_time(s, nd.id))
+            break;
         if (s->r->n_parts >= max_parts) {
             wp_scan_limit(s, WP_LIMIT_MIME_PARTS, nd.id, "more than %llu MIME parts; rest skipped",
                           (unsigned long long)max_parts);

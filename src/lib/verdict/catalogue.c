@@ -101,6 +101,7 @@ static const wp_finding_def catalogue[] = {
     {"LIMIT_YARA_TIMEOUT", A, 2, "YARA scan of an object exceeded yara_timeout_ms"},
     {"LIMIT_FINDINGS", A, 1, "more findings than max_findings; the rest dropped"},
     {"LIMIT_MEMORY", A, 3, "per-message memory budget (max_memory_bytes) exhausted"},
+    {"LIMIT_TIME", A, 3, "the scan reached its time budget (max_scan_ms); the rest not analysed"},
 /* the analyzer modules' codes, one file each */
 #include "analyze/codes.inc"
 #include "auth/codes.inc"

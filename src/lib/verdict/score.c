@@ -28,6 +28,8 @@
  *  7. DLP: a contributing DLP_CLASSIFIED_MARKING (a classification marking in outbound mail,
  *     dlp module) sets severity 5 and action quarantine (hold), whatever the class and
  *     threshold.reject.
+ *  8. Incomplete: a scan that ran out of time or memory (LIMIT_TIME, LIMIT_MEMORY) gets at
+ *     least action.incomplete (default quarantine); a stronger action stands.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ typedef struct verdict_settings {
     size_t n_weight;
     int t_spam, t_phishing, t_malware, t_targeted, t_targeted_alone, t_reject;
     wp_action action[WP_VERDICT__COUNT];
+    wp_action incomplete; /* action.incomplete: the least action for an unfinished scan */
 } verdict_settings;
 
 static const char *const verdict_names[WP_VERDICT__COUNT] = {"clean", "spam", "phishing", "malware",
@@ -102,6 +105,7 @@ settings_new(void)
     v->action[WP_VERDICT_PHISHING] = WP_ACTION_QUARANTINE;
     v->action[WP_VERDICT_MALWARE] = WP_ACTION_QUARANTINE;
     v->action[WP_VERDICT_TARGETED] = WP_ACTION_QUARANTINE;
+    v->incomplete = WP_ACTION_QUARANTINE;
     return v;
 }
 
@@ -172,12 +176,15 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
         for (int i = 0; i < WP_VERDICT__COUNT; i++)
             if (strcmp(key + 7, verdict_names[i]) == 0)
                 cls = i;
+        bool incomplete = strcmp(key + 7, "incomplete") == 0;
         for (int i = 0; i < WP_ACTION__COUNT; i++)
             if (strcmp(value, action_names[i]) == 0)
                 act = i;
-        if (cls < 0) {
+        if (cls < 0 && !incomplete) {
             snprintf(err, errlen,
-                     "unknown verdict in '%s' (clean, spam, phishing, malware, targeted)", key);
+                     "unknown verdict in '%s' (clean, spam, phishing, malware, targeted, "
+                     "incomplete)",
+                     key);
             return WP_ENOTFOUND;
         }
         if (act < 0) {
@@ -185,7 +192,10 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
                      value);
             return WP_EINVAL;
         }
-        v->action[cls] = (wp_action)act;
+        if (incomplete)
+            v->incomplete = (wp_action)act;
+        else
+            v->action[cls] = (wp_action)act;
         return WP_OK;
     }
     snprintf(err, errlen, "unknown setting '%s'", key);
@@ -419,6 +429,20 @@ verdict_score(wp_scan *s, void *state)
                    "classified marking '%.*s' in %s mail: held; classified material travels "
                    "only on the closed network",
                    qe != NULL ? (int)(qe - q - 1) : 1, qe != NULL ? q + 1 : "?", dir);
+    }
+    /* 8. An unfinished analysis (time or memory budget spent, LIMIT_TIME / LIMIT_MEMORY) is
+     * not a clean bill: whatever was not looked at may be the payload, and a message built to
+     * be slow must not buy delivery. It gets at least action.incomplete (quarantine: kept,
+     * retrievable, in front of an analyst); a stronger computed action stands. */
+    const wp_finding *unfinished = NULL;
+    for (size_t i = 0; i < r->n_findings && unfinished == NULL; i++)
+        if (strcmp(r->findings[i].code, "LIMIT_TIME") == 0 ||
+            strcmp(r->findings[i].code, "LIMIT_MEMORY") == 0)
+            unfinished = &r->findings[i];
+    if (unfinished != NULL && v->incomplete > vd->action) {
+        vd->action = v->incomplete;
+        add_reason(s, &cap, "incomplete analysis (%s): action.incomplete is %s", unfinished->code,
+                   wp_action_name(v->incomplete));
     }
     add_reason(s, &cap, "severity %d (%s); action %s", vd->severity, wp_severity_name(vd->severity),
                wp_action_name(vd->action));
