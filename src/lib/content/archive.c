@@ -154,7 +154,10 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
             encrypted_member(s, mname, where, shown, info->depth + 1);
             continue;
         }
-        /* read the member, bounded */
+        /* read the member, bounded by max_part_bytes and by the memory budget left: the
+         * buffer is heap, not arena, but max_memory_bytes is meant to bound the message */
+        uint64_t room = wp_arena_remaining(s->a);
+        uint64_t mcap = part_cap < room ? part_cap : room;
         size_t n = 0;
         bool truncated = false, unreadable = false;
         for (;;) {
@@ -169,8 +172,8 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                 bufcap = ncap;
             }
             size_t want = READ_CHUNK;
-            if ((uint64_t)n + want > part_cap)
-                want = part_cap > n ? (size_t)(part_cap - n) : 0;
+            if ((uint64_t)n + want > mcap)
+                want = mcap > n ? (size_t)(mcap - n) : 0;
             if (want == 0) {
                 truncated = true;
                 break;
@@ -222,7 +225,12 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                             "member '%s' is encrypted; opened with a password found in the "
                             "message text",
                             shown);
-        if (truncated && !stop)
+        if (truncated && !stop && mcap < part_cap)
+            wp_scan_limit(s, WP_LIMIT_MEMORY_BYTES, where,
+                          "member larger than the %llu bytes of memory budget left "
+                          "(max_memory_bytes); only that much analysed",
+                          (unsigned long long)mcap);
+        else if (truncated && !stop)
             wp_scan_limit(s, WP_LIMIT_PART_BYTES, where,
                           "member larger than %llu bytes; only that much analysed",
                           (unsigned long long)part_cap);

@@ -133,7 +133,9 @@ typedef struct cfb {
     size_t ss;      /* sector size */
     uint32_t nsect; /* sectors in the file after the header */
     uint32_t *fat;
-    uint32_t nfat; /* FAT entries */
+    uint32_t nfat;    /* FAT entries */
+    size_t budget;    /* the message's memory budget left when the file was opened */
+    bool over_budget; /* a stream was cut to it (LIMIT_MEMORY) */
 } cfb;
 
 static const uint8_t *
@@ -203,12 +205,29 @@ cfb_name(const uint8_t *e, char *out, size_t outlen)
     out[i] = '\0';
 }
 
+/* How much of a stream of the declared size to allocate: a chain cannot hold more than the
+ * file's own sectors, and the buffer counts against the message's memory budget. The
+ * declared size alone used to decide (64 MiB for a 3 KB file). */
+static size_t
+cfb_want(cfb *c, uint64_t size, size_t cap)
+{
+    size_t want = size < cap ? (size_t)size : cap;
+    size_t file_max = (size_t)c->nsect * c->ss;
+    if (want > file_max)
+        want = file_max;
+    if (want > c->budget) {
+        want = c->budget;
+        c->over_budget = true;
+    }
+    return want;
+}
+
 /* Read a stream stored in regular sectors (size >= the 4096-byte mini-stream cutoff), at
  * most cap bytes. NULL when the chain is broken. */
 static uint8_t *
-cfb_read(const cfb *c, uint32_t sid, uint64_t size, size_t cap, size_t *outlen)
+cfb_read(cfb *c, uint32_t sid, uint64_t size, size_t cap, size_t *outlen)
 {
-    size_t want = size < cap ? (size_t)size : cap;
+    size_t want = cfb_want(c, size, cap);
     uint8_t *out = malloc(want ? want : 1);
     if (out == NULL)
         return NULL;
@@ -229,7 +248,7 @@ cfb_read(const cfb *c, uint32_t sid, uint64_t size, size_t cap, size_t *outlen)
 /* Read any stream: below the mini-stream cutoff it lives in 64-byte mini sectors inside the
  * root entry's stream, chained by the mini FAT. Every chain walk is bounded. */
 static uint8_t *
-cfb_read_stream(const cfb *c, uint32_t sid, uint64_t size, uint32_t root_sid, uint64_t root_size,
+cfb_read_stream(cfb *c, uint32_t sid, uint64_t size, uint32_t root_sid, uint64_t root_size,
                 size_t cap, size_t *outlen)
 {
     uint32_t cutoff = wp_le32(c->d + 0x38);
@@ -237,9 +256,14 @@ cfb_read_stream(const cfb *c, uint32_t sid, uint64_t size, uint32_t root_sid, ui
         return cfb_read(c, sid, size, cap, outlen);
     size_t mlen = 0, flen = 0;
     uint8_t *mini = cfb_read(c, root_sid, root_size, 64 * 1024 * 1024, &mlen);
+    size_t budget = c->budget; /* the mini stream is held while the rest is read */
+    c->budget -= mlen < budget ? mlen : budget;
     uint8_t *mfat = cfb_read(c, wp_le32(c->d + 0x3C), (uint64_t)wp_le32(c->d + 0x40) * c->ss,
                              16 * 1024 * 1024, &flen);
+    c->budget = budget;
     size_t want = size < cap ? (size_t)size : cap;
+    if (want > mlen) /* a mini stream lives inside the root stream */
+        want = mlen;
     uint8_t *out = (mini && mfat) ? malloc(want ? want : 1) : NULL;
     size_t n = 0, nmfat = flen / 4;
     for (size_t hops = 0; out != NULL && n < want && hops <= nmfat; hops++) {
@@ -337,7 +361,7 @@ void
 wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const wp_content_info *info)
 {
     const char *where = info->where;
-    cfb c = {.d = data, .len = len};
+    cfb c = {.d = data, .len = len, .budget = wp_arena_remaining(s->a)};
     if (len < 512)
         return;
     uint16_t shift = wp_le16(data + 0x1E);
@@ -425,6 +449,10 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const wp_content_inf
     }
 raw:
     free(c.fat);
+    if (c.over_budget)
+        wp_scan_limit(s, WP_LIMIT_MEMORY_BYTES, where,
+                      "an OLE2 stream is larger than the memory budget left (max_memory_bytes); "
+                      "read in part");
     /* a vbaProject.bin inside OOXML was already reported by its member name */
     size_t wl = strlen(where);
     if (macro && !(wl >= 14 && strcasecmp(where + wl - 14, "vbaProject.bin") == 0))

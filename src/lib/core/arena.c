@@ -192,6 +192,12 @@ wp_arena_used(const wp_arena *a)
     return a->spent;
 }
 
+size_t
+wp_arena_remaining(const wp_arena *a)
+{
+    return a->spent < a->budget ? a->budget - a->spent : 0;
+}
+
 /* Decode one UTF-8 sequence; returns its length or 0 when invalid. */
 static size_t
 utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)

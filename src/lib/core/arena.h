@@ -28,6 +28,9 @@ char *wp_arena_vprintf(wp_arena *a, const char *fmt, va_list ap) WP_PRINTF(2, 0)
 bool wp_arena_grow(wp_arena *a, void **arr, size_t *cap, size_t need, size_t elem);
 bool wp_arena_exhausted(const wp_arena *a);
 size_t wp_arena_used(const wp_arena *a);
+/* Budget not yet spent: the ceiling for a transient heap buffer sized from hostile input
+ * (an OLE2 stream, an archive member), so max_memory_bytes bounds those too. */
+size_t wp_arena_remaining(const wp_arena *a);
 
 /* Copy (ptr,len) hostile bytes into a printable UTF-8 string of at most cap bytes: invalid
  * UTF-8 becomes U+FFFD, C0/C1 controls and bidi/invisible format characters become a visible
