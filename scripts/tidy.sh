@@ -36,7 +36,13 @@ better=$(join -a2 -e 0 -o 0,1.2,2.2 "$log.now" "$BASE" | awk '$2 < $3 {print "  
 [[ -n $better ]] && printf 'tidy: fewer findings than the baseline (lower it with --update-baseline):\n%s\n' "$better"
 if [[ -n $worse ]]; then
   printf 'tidy: new findings:\n%s\n' "$worse"
-  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '(warning|error): ' | sort -u | head -40
+  # the findings of the checks that grew (awk stops printing, not reading: a head here would
+  # end the pipe early, and under pipefail that SIGPIPE was CI's exit 141)
+  grew=$(printf '%s\n' "$worse" | awk '{sub(/:$/, "", $1); printf "%s ", $1}')
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '(warning|error): ' | sort -u |
+    awk -v grew="$grew" 'BEGIN {n = split(grew, g, " "); for (i = 1; i <= n; i++) want[g[i]] = 1}
+      { c = $NF; gsub(/^\[|(,-warnings-as-errors)?\]$/, "", c) }
+      (c in want) && shown++ < 60'
   exit 1
 fi
 echo "tidy: no check has more findings than .ci/tidy-baseline"

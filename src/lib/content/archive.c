@@ -225,15 +225,16 @@ wp_archive_walk(wp_scan *s, const uint8_t *data, size_t len, const wp_content_in
                             "member '%s' is encrypted; opened with a password found in the "
                             "message text",
                             shown);
-        if (truncated && !stop && mcap < part_cap)
+        if (truncated && !stop && mcap < part_cap) {
             wp_scan_limit(s, WP_LIMIT_MEMORY_BYTES, where,
                           "member larger than the %llu bytes of memory budget left "
                           "(max_memory_bytes); only that much analysed",
                           (unsigned long long)mcap);
-        else if (truncated && !stop)
+        } else if (truncated && !stop) {
             wp_scan_limit(s, WP_LIMIT_PART_BYTES, where,
                           "member larger than %llu bytes; only that much analysed",
                           (unsigned long long)part_cap);
+        }
 
         if (ooxml) {
             wp_office_ooxml_member(s, mname, buf, n, where);

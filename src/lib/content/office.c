@@ -449,10 +449,11 @@ wp_office_ole2(wp_scan *s, const uint8_t *data, size_t len, const wp_content_inf
     }
 raw:
     free(c.fat);
-    if (c.over_budget)
+    if (c.over_budget) {
         wp_scan_limit(s, WP_LIMIT_MEMORY_BYTES, where,
                       "an OLE2 stream is larger than the memory budget left (max_memory_bytes); "
                       "read in part");
+    }
     /* a vbaProject.bin inside OOXML was already reported by its member name */
     size_t wl = strlen(where);
     if (macro && !(wl >= 14 && strcasecmp(where + wl - 14, "vbaProject.bin") == 0))

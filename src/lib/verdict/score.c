@@ -173,13 +173,15 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
     }
     if (strncmp(key, "action.", 7) == 0) {
         int cls = -1, act = -1;
-        for (int i = 0; i < WP_VERDICT__COUNT; i++)
+        for (int i = 0; i < WP_VERDICT__COUNT; i++) {
             if (strcmp(key + 7, verdict_names[i]) == 0)
                 cls = i;
+        }
         bool incomplete = strcmp(key + 7, "incomplete") == 0;
-        for (int i = 0; i < WP_ACTION__COUNT; i++)
+        for (int i = 0; i < WP_ACTION__COUNT; i++) {
             if (strcmp(value, action_names[i]) == 0)
                 act = i;
+        }
         if (cls < 0 && !incomplete) {
             snprintf(err, errlen,
                      "unknown verdict in '%s' (clean, spam, phishing, malware, targeted, "
@@ -435,10 +437,11 @@ verdict_score(wp_scan *s, void *state)
      * be slow must not buy delivery. It gets at least action.incomplete (quarantine: kept,
      * retrievable, in front of an analyst); a stronger computed action stands. */
     const wp_finding *unfinished = NULL;
-    for (size_t i = 0; i < r->n_findings && unfinished == NULL; i++)
+    for (size_t i = 0; i < r->n_findings && unfinished == NULL; i++) {
         if (strcmp(r->findings[i].code, "LIMIT_TIME") == 0 ||
             strcmp(r->findings[i].code, "LIMIT_MEMORY") == 0)
             unfinished = &r->findings[i];
+    }
     if (unfinished != NULL && v->incomplete > vd->action) {
         vd->action = v->incomplete;
         add_reason(s, &cap, "incomplete analysis (%s): action.incomplete is %s", unfinished->code,
