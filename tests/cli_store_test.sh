@@ -289,6 +289,22 @@ run q_list_empty 1 $QU list
 run q_expire_nodays 3 $QU expire
 run q_expire_baddays 3 $QU expire --days -1
 
+# ---- prune: store retention (what goes is test_store's test_prune; here the command line) ----
+N_EV=$("$WP" events --db "$DB" --json --limit 100000 | wc -l)
+run prune_nodays 3 "$WP" prune --db "$DB"
+grep -q "store.retention_days" "$TMP/prune_nodays.err" || fail "prune_nodays: no advice"
+run prune_baddays 3 "$WP" prune --db "$DB" --days 0
+run prune_keep 0 "$WP" prune --db "$DB" --days 3650 --json
+grep -q '"days":3650,"decisions":0,' "$TMP/prune_keep.out" || fail "prune_keep: $(cat "$TMP/prune_keep.out")"
+printf 'store.db = %s\nstore.retention_days = 30\n' "$DB" >"$TMP/prune.conf"
+run prune_config 0 "$WP" prune -c "$TMP/prune.conf"
+grep -q "older than 30 days: 0 decisions" "$TMP/prune_config.out" || fail "prune_config: $(cat "$TMP/prune_config.out")"
+[ "$("$WP" events --db "$DB" --json --limit 100000 | wc -l)" = "$N_EV" ] || fail "prune: young decisions went"
+printf 'store.db = %s\nstore.retention_days = -2\n' "$DB" >"$TMP/prune_bad.conf"
+run prune_badconfig 3 "$WP" prune -c "$TMP/prune_bad.conf"
+grep -q "prune_bad.conf:2" "$TMP/prune_badconfig.err" || fail "prune_badconfig: no FILE:LINE"
+run prune_help 0 "$WP" prune --help
+
 # ---- a store whose directory does not exist yet (a fresh machine's /var/lib/watchpost) is made,
 #      mode 0750; a directory that cannot be made is said, with what to do ----
 if run store_dir_made 0 "$WP" scan --record --db "$TMP/newstate/w.db" --spool "$TMP/newstate/q" "$FIX/clean.eml"; then

@@ -245,6 +245,16 @@ WP_API wp_status wp_store_quarantine_release(wp_store *s, const char *ref, const
 WP_API wp_status wp_store_quarantine_delete(wp_store *s, const char *ref, const char *by, char *err,
                                             size_t errlen);
 
+/* Store retention (store.retention_days): deletes decisions, network findings, closed
+ * incidents and host mappings older than days days before now (0: the current time), in
+ * batches, keeping whatever a quarantine file or an incident that is not closed still needs
+ * (prune.c, docs/STORE.md). days 0 is WP_EINVAL. out (may be NULL) receives the counts. */
+typedef struct wp_store_prune_counts {
+    uint64_t decisions, tombstones, net_findings, incidents, host_map;
+} wp_store_prune_counts;
+WP_API wp_status wp_store_prune(wp_store *s, unsigned days, long long now,
+                                wp_store_prune_counts *out, char *err, size_t errlen);
+
 /* Retention: deletes every spool file (held or released) whose modification time is older
  * than max_age_days days before now (0: the current time), recording each one as a
  * tombstone by "retention". *deleted (may be NULL) receives the entries deleted, *n_deleted

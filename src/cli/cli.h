@@ -20,6 +20,7 @@ int cmd_events(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
 int cmd_incidents(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 

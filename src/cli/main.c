@@ -26,6 +26,7 @@ usage(FILE *out)
                  "  ingest     read finished Zeek/Suricata logs: egress findings, incidents\n"
                  "  watch      follow growing Zeek/Suricata logs: egress findings, incidents\n"
                  "  incidents  list, show, acknowledge or close incidents\n"
+                 "  prune      delete store records older than the retention\n"
                  "  paths      print where this installation looks for its rules and state\n"
                  "  version    print the version (and the paths)\n"
                  "\n"
@@ -100,6 +101,8 @@ main(int argc, char **argv)
         return cmd_watch(argc - 1, argv + 1);
     if (strcmp(cmd, "incidents") == 0)
         return cmd_incidents(argc - 1, argv + 1);
+    if (strcmp(cmd, "prune") == 0)
+        return cmd_prune(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)
         return cmd_findings(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -108,6 +108,22 @@ set_milter_key(cli_config *c, const char *key, const char *val, char *err, size_
     return false;
 }
 
+/* quarantine.retention_days, store.retention_days: 0 (keep forever) to 100 years */
+static bool
+set_days(long *dst, const char *key, const char *val, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long d = strtol(val, &end, 10);
+    if (errno != 0 || end == val || *end != '\0' || d < 0 || d > 36500) {
+        (void)snprintf(err, errlen, "%s: want days from 0 (keep forever) to 36500, not '%.40s'",
+                       key, val);
+        return false;
+    }
+    *dst = d;
+    return true;
+}
+
 /* quarantine.*: release and retention (docs/STORE.md) */
 static bool
 set_quarantine_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
@@ -128,18 +144,8 @@ set_quarantine_key(cli_config *c, const char *key, const char *val, char *err, s
         c->release_smtp = v;
         return true;
     }
-    if (strcmp(key, "quarantine.retention_days") == 0) {
-        char *end;
-        errno = 0;
-        long d = strtol(val, &end, 10);
-        if (errno != 0 || end == val || *end != '\0' || d < 0 || d > 36500) {
-            snprintf(err, errlen, "%s: want days from 0 (keep forever) to 36500, not '%.40s'", key,
-                     val);
-            return false;
-        }
-        c->retention_days = d;
-        return true;
-    }
+    if (strcmp(key, "quarantine.retention_days") == 0)
+        return set_days(&c->retention_days, key, val, err, errlen);
     snprintf(err, errlen, "unknown key '%s' (quarantine.release_smtp, quarantine.retention_days)",
              key);
     return false;
@@ -163,6 +169,8 @@ set_key(cli_config *c, const char *key, const char *val, char *err, size_t errle
         return set_store_path(&c->store_db, key, val, err, errlen);
     if (strcmp(key, "store.spool") == 0)
         return set_store_path(&c->store_spool, key, val, err, errlen);
+    if (strcmp(key, "store.retention_days") == 0)
+        return set_days(&c->store_retention_days, key, val, err, errlen);
     if (is_limit_name(key))
         return wp_limits_set_by_name(&c->limits, key, val, err, errlen) == WP_OK;
     return wp_engine_config_set(&c->engine, key, val, err, errlen) == WP_OK;
@@ -209,6 +217,7 @@ cli_config_fini(cli_config *c)
     c->release_smtp = NULL;
     cli_netconfig_fini(&c->net);
     c->retention_days = 0;
+    c->store_retention_days = 0;
 }
 
 bool

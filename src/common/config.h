@@ -58,6 +58,7 @@ typedef struct cli_config {
     wp_alert_config alert;              /* "alert.*": where decisions are pushed */
     char *release_smtp;  /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
     long retention_days; /* "quarantine.retention_days"; 0: no automatic expiry */
+    long store_retention_days; /* "store.retention_days"; 0: records are kept forever */
     cli_netconfig net;   /* "egress.*", "incident.*" */
 } cli_config;
 

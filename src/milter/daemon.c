@@ -28,12 +28,37 @@
 #include "milter.h"
 
 static int milter_status = -1;
-static long retention_days; /* quarantine.retention_days, as of the last (re)load */
+static long retention_days;       /* quarantine.retention_days, as of the last (re)load */
+static long store_retention_days; /* store.retention_days, likewise */
 
-/* Retention, hourly from the main thread: every file older than retention_days goes, each
- * logged with its reference (nothing is deleted silently). */
+/* store.retention_days: the records of the store (wp_store_prune, docs/STORE.md), in small
+ * transactions so the callbacks writing decisions meanwhile wait one batch at most. */
 static void
-run_retention(wp_store *store)
+run_store_retention(wp_store *store)
+{
+    if (store_retention_days <= 0)
+        return;
+    wp_store_prune_counts n;
+    char err[512] = "";
+    wp_status st = wp_store_prune(store, (unsigned)store_retention_days, 0, &n, err, sizeof err);
+    if (st != WP_OK) {
+        wpm_log(LOG_ERR, "store retention: %s", err[0] ? err : wp_strerror(st));
+        return;
+    }
+    if (n.decisions + n.tombstones + n.net_findings + n.incidents + n.host_map > 0) {
+        wpm_log(LOG_NOTICE,
+                "store retention: deleted %llu decisions, %llu tombstones, %llu network "
+                "findings, %llu closed incidents, %llu host mappings (older than %ld days)",
+                (unsigned long long)n.decisions, (unsigned long long)n.tombstones,
+                (unsigned long long)n.net_findings, (unsigned long long)n.incidents,
+                (unsigned long long)n.host_map, store_retention_days);
+    }
+}
+
+/* Quarantine retention: every file older than retention_days goes, each logged with its
+ * reference (nothing is deleted silently). */
+static void
+run_quarantine_retention(wp_store *store)
 {
     if (retention_days <= 0)
         return;
@@ -51,6 +76,15 @@ run_retention(wp_store *store)
                 retention_days,
                 gone->entries[i].delete_reason ? gone->entries[i].delete_reason : "retention");
     wp_quarantine_list_free(gone);
+}
+
+/* Hourly from the main thread: the spool first (its tombstones may then be old enough for
+ * the store's retention), then the store's records. */
+static void
+run_retention(wp_store *store)
+{
+    run_quarantine_retention(store);
+    run_store_retention(store);
 }
 
 static void *
@@ -184,6 +218,7 @@ reload(const wpm_options *o)
     char err[512];
     wpm_gen *g = wpm_gen_build(&cfg, err, sizeof err);
     long cfg_retention = cfg.retention_days;
+    long cfg_store_retention = cfg.store_retention_days;
     cli_config_fini(&cfg);
     if (g == NULL) {
         wpm_log(LOG_ERR, "reload: %s; keeping the running engine", err);
@@ -191,6 +226,7 @@ reload(const wpm_options *o)
     }
     wpm_gen_publish(g);
     retention_days = cfg_retention;
+    store_retention_days = cfg_store_retention;
     wpm_log(LOG_INFO, "reload: engine generation %u serves new messages", wpm_gen_number(g));
     return true;
 }
@@ -375,6 +411,7 @@ wpm_run(const wpm_options *o)
     wpm_log(LOG_INFO, "listening on %s (engine generation %u)", listen, wpm_gen_number(g));
     bool stopping = false;
     retention_days = cfg.retention_days;
+    store_retention_days = cfg.store_retention_days;
     run_retention(store);
     for (;;) {
         while (reload_wanted && !stopping) {

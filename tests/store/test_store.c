@@ -975,6 +975,157 @@ test_retention(void **state)
     tdir_remove(&t);
 }
 
+/* ---- store retention (wp_store_prune) ---- */
+
+/* SQL on the database file through a second connection; the caller formats it. */
+static void
+db_exec(const tdir *t, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static long long
+db_has(const tdir *t, const char *table, long long id)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE id = %lld", table, id);
+    return db_count(t, sql);
+}
+
+/* What goes and what stays: old decisions go unless a held quarantine file or a kept
+ * incident needs them; an old closed incident goes with its entities and timeline, and
+ * then what only it cited; open incidents and what they hold stay however old. */
+static void
+test_prune(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_report *r = wpt_scan_fixture(c, "double_ext.eml");
+    wp_store *s = store_open(&t, true);
+    long long now = (long long)time(NULL), old = now - 100 * 86400LL, young = now - 86400;
+    wp_envelope env = envelope("mallory@evil.example", rcpt_bob, 1);
+    int64_t da = record(s, r, &env, old), db = record(s, r, &env, old);
+    int64_t dc = record(s, r, &env, old), y1 = record(s, r, &env, young);
+    char held[WP_QUARANTINE_REF_SIZE], dead[WP_QUARANTINE_REF_SIZE], err[512], sql[2048];
+    assert_int_equal(quarantine(s, r, NULL, "held", 4, held, err, sizeof err), WP_OK);
+    assert_int_equal(quarantine(s, r, NULL, "dead", 4, dead, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_quarantine_delete(s, dead, "alice", err, sizeof err), WP_OK);
+    snprintf(sql, sizeof sql,
+             "UPDATE decisions SET time = %lld WHERE id IN (SELECT decision_id FROM quarantine)",
+             old);
+    db_exec(&t, sql);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM decisions"), 6);
+    assert_true(db_count(&t, "SELECT count(*) FROM findings") > 0);
+
+    /* incident 1 open and old, 2 closed long ago, 3 closed today over old evidence */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO incidents(id, status, severity, title, first_evidence, last_evidence,"
+             " detected_at, updated, closed_at) VALUES"
+             " (1, 'open', 3, 'open', %lld, %lld, 0, 0, NULL),"
+             " (2, 'closed', 2, 'old', %lld, %lld, 0, 0, %lld),"
+             " (3, 'closed', 2, 'recent', %lld, %lld, 0, 0, %lld);"
+             "INSERT INTO incident_entities VALUES (2, 'host', '10.0.0.2', %lld);"
+             /* net findings: 11 held by 1, 12 by 2, 13 alone, 14 young, 15 cited by 3 */
+             "INSERT INTO net_findings(id, recorded, ts, first_ts, code, src, dst, score,"
+             " count, evidence, incident_id) VALUES"
+             " (11, 0, %lld, %lld, 'NET_C2', 'a', 'b', 1, 1, 'e', 1),"
+             " (12, 0, %lld, %lld, 'NET_C2', 'a', 'b', 1, 1, 'e', 2),"
+             " (13, 0, %lld, %lld, 'NET_C2', 'a', 'b', 1, 1, 'e', NULL),"
+             " (14, 0, %lld, %lld, 'NET_C2', 'a', 'b', 1, 1, 'e', NULL),"
+             " (15, 0, %lld, %lld, 'NET_C2', 'a', 'b', 1, 1, 'e', NULL);"
+             "INSERT INTO incident_timeline(incident_id, seq, ts, kind, summary, decision_id,"
+             " net_finding_id) VALUES (1, 1, %lld, 'mail', 's', %lld, NULL),"
+             " (2, 1, %lld, 'mail', 's', %lld, NULL), (3, 1, %lld, 'net', 's', NULL, 15);"
+             "INSERT INTO host_map(address, source, seen) VALUES ('10.0.0.1', 'dhcp', %lld),"
+             " ('10.0.0.3', 'dhcp', %lld);",
+             old, old, old, old, old, old, old, now, old, old, old, old, old, old, old, young,
+             young, old, old, old, (long long)da, old, (long long)db, old, old, young);
+    db_exec(&t, sql);
+
+    wp_store_prune_counts n;
+    assert_int_equal(wp_store_prune(s, 0, 0, &n, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "0 days");
+    wp_status st = wp_store_prune(s, 30, 0, &n, err, sizeof err);
+    if (st != WP_OK)
+        fail_msg("prune: %s", err);
+    /* db (its incident went), dc, and the tombstoned one with its tombstone */
+    assert_int_equal(n.decisions, 3);
+    assert_int_equal(n.tombstones, 1);
+    assert_int_equal(n.incidents, 1);
+    assert_int_equal(n.net_findings, 2);
+    assert_int_equal(n.host_map, 1);
+    assert_int_equal(db_has(&t, "decisions", da), 1); /* cited by the open incident */
+    assert_int_equal(db_has(&t, "decisions", db), 0);
+    assert_int_equal(db_has(&t, "decisions", dc), 0);
+    assert_int_equal(db_has(&t, "decisions", y1), 1);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM quarantine WHERE state = 'held'"), 1);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM quarantine"), 1);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM decisions"), 3);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM findings WHERE decision_id NOT IN"
+                                  " (SELECT id FROM decisions)"),
+                     0);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM recipients WHERE decision_id NOT IN"
+                                  " (SELECT id FROM decisions)"),
+                     0);
+    assert_int_equal(db_has(&t, "incidents", 1) + db_has(&t, "incidents", 3), 2);
+    assert_int_equal(db_has(&t, "incidents", 2), 0);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM incident_entities"), 0);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM incident_timeline WHERE incident_id = 2"),
+                     0);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM net_findings WHERE id IN (11, 14, 15)"),
+                     3);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM net_findings"), 3);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM host_map"), 1);
+    /* the held message is still served */
+    assert_true(file_exists(&t, held));
+
+    /* again: nothing more; a retention longer than everything deletes nothing */
+    assert_int_equal(wp_store_prune(s, 30, 0, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n.decisions + n.tombstones + n.net_findings + n.incidents + n.host_map, 0);
+    assert_int_equal(wp_store_prune(s, 36500, 0, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n.decisions + n.tombstones + n.net_findings + n.incidents + n.host_map, 0);
+    /* a new store returns freed pages to the file system */
+    assert_int_equal(db_count(&t, "PRAGMA auto_vacuum"), 2);
+
+    wp_store_close(s);
+    wp_report_free(r);
+    wpt_free(c);
+    tdir_remove(&t);
+}
+
+/* More rows than one batch: every old one goes, across several transactions. */
+static void
+test_prune_batches(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wp_store *s = store_open(&t, false);
+    char sql[512];
+    long long old = (long long)time(NULL) - 50 * 86400LL;
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+             " INSERT INTO net_findings(recorded, ts, first_ts, code, src, dst, score, count,"
+             " evidence) SELECT 0, %lld, %lld, 'NET_RARE_DOMAIN', 'a', 'b', 1, 1, 'e' FROM n",
+             old, old);
+    db_exec(&t, sql);
+    wp_store_prune_counts n;
+    char err[512];
+    assert_int_equal(wp_store_prune(s, 7, 0, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n.net_findings, 5000);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM net_findings"), 0);
+    wp_store_close(s);
+    tdir_remove(&t);
+}
+
 /* ---- threads ---- */
 
 #define N_THREADS  4
@@ -1087,6 +1238,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_spool_not_a_directory),
         cmocka_unit_test(test_release_delete_tombstone),
         cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_prune_batches),
         cmocka_unit_test(test_threads),
     };
     return wpt_main(argc, argv, "store", tests, sizeof tests / sizeof tests[0], NULL, 0, NULL,

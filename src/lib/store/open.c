@@ -116,6 +116,9 @@ open_db(wp_store *s, const wp_store_config *cfg, char *err, size_t errlen)
     sqlite3_busy_timeout(s->db, cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : 5000);
     if (wp_store_exec(s, "PRAGMA foreign_keys = ON") != SQLITE_OK)
         return wp_store_fail_db(s, "cannot enable foreign keys", err, errlen);
+    /* a new (empty) file returns pruned pages to the file system (prune.c); on an existing
+     * database this pragma changes nothing until a VACUUM */
+    (void)wp_store_exec(s, "PRAGMA auto_vacuum = INCREMENTAL");
     /* the version check reads the file first: a non-SQLite file or a newer schema is
      * refused before anything (the journal mode included) is written to it */
     wp_status st = wp_store_migrate(s->db, cfg->db_path, &s->schema_version, err, errlen);
