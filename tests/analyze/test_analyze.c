@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "analyze/lookalike.h"
 #include "analyze/names.h"
+#include "analyze/seenset.h"
 #include "wpt.h"
 
 static const char *const no_settings[] = {"rules.default", "no", NULL};
@@ -338,6 +341,88 @@ test_first_contact(void **state)
     unlink(side);
 }
 
+/* The first-contact memory is bounded: a million distinct hashes through a set of 1,000
+ * leave at most 1,000 remembered, and a hash that keeps coming back is never forgotten. */
+static void
+test_seenset_bounded(void **state)
+{
+    (void)state;
+    wp_seenset s;
+    wp_seenset_init(&s, 1000);
+    const uint64_t regular = 0x9e3779b97f4a7c15ULL;
+    assert_int_equal(wp_seenset_add(&s, regular), WP_SEEN_NEW);
+    size_t peak = 0;
+    for (uint64_t i = 1; i <= 1000000; i++) {
+        assert_int_equal(wp_seenset_add(&s, i * 2654435761ULL + 1), WP_SEEN_NEW);
+        if (i % 300 == 0)
+            assert_int_not_equal(wp_seenset_add(&s, regular), WP_SEEN_NEW);
+        if (wp_seenset_count(&s) > peak)
+            peak = wp_seenset_count(&s);
+    }
+    assert_true(peak <= 1000 + 1);
+    assert_true(s.rotations >= 1000000 / 500 - 1);
+    /* tables never grow past twice the live entries of a generation */
+    assert_true(s.cur.cap <= 2048 && s.prev.cap <= 2048);
+    /* a hash last seen two generations ago is forgotten: a first contact again */
+    assert_int_equal(wp_seenset_add(&s, 1 * 2654435761ULL + 1), WP_SEEN_NEW);
+    wp_seenset_free(&s);
+}
+
+/* The history file is bounded like memory: history_max domains, the most recent kept. */
+static void
+test_first_contact_bounded(void **state)
+{
+    (void)state;
+    char db[] = "/tmp/wpt-history-XXXXXX";
+    int fd = mkstemp(db);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *kv[] = {"rules.default",
+                        "no",
+                        "impersonation.protected_domain",
+                        "mofa.go.jp",
+                        "impersonation.history_db",
+                        db,
+                        "impersonation.history_max",
+                        "1000",
+                        NULL};
+    wpt_ctx *c = wpt_new_settings(kv);
+    char from[128];
+    for (int i = 0; i < 2600; i++) {
+        snprintf(from, sizeof from, "x <a@sender%d.example>", i);
+        wp_report *r = scan_mail(c, from, "", "text/plain", "x");
+        wp_report_free(r);
+    }
+    wpt_free(c);
+    /* reopened: trimmed to the newest 1,000; the latest sender is still known */
+    c = wpt_new_settings(kv);
+    wpt_free(c);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(h,
+                                        "SELECT count(*), sum(domain = 'sender2599.example'),"
+                                        " sum(domain = 'sender0.example') FROM sender_domain",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_int(q, 0) <= 1000);
+    assert_true(sqlite3_column_int(q, 0) >= 500);
+    assert_int_equal(sqlite3_column_int(q, 1), 1);
+    assert_int_equal(sqlite3_column_int(q, 2), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    const char *bad[] = {"impersonation.history_max", "10", NULL};
+    char err[256];
+    assert_int_equal(wpt_try_settings(bad, err, sizeof err), WP_EINVAL);
+    unlink(db);
+    char side[64];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
 static void
 test_bad_settings(void **state)
 {
@@ -436,6 +521,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_brand_and_display),
         cmocka_unit_test(test_impersonation_of_us),
         cmocka_unit_test(test_internal_spoof_with_envelope),
+        cmocka_unit_test(test_seenset_bounded),
+        cmocka_unit_test(test_first_contact_bounded),
         cmocka_unit_test(test_first_contact),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_sender_style),

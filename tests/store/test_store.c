@@ -1080,8 +1080,7 @@ test_prune(void **state)
     assert_int_equal(db_count(&t, "SELECT count(*) FROM incident_entities"), 0);
     assert_int_equal(db_count(&t, "SELECT count(*) FROM incident_timeline WHERE incident_id = 2"),
                      0);
-    assert_int_equal(db_count(&t, "SELECT count(*) FROM net_findings WHERE id IN (11, 14, 15)"),
-                     3);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM net_findings WHERE id IN (11, 14, 15)"), 3);
     assert_int_equal(db_count(&t, "SELECT count(*) FROM net_findings"), 3);
     assert_int_equal(db_count(&t, "SELECT count(*) FROM host_map"), 1);
     /* the held message is still served */

@@ -16,6 +16,7 @@
  *   impersonation.vip = Taro Yamada            (or "Taro Yamada <taro@mofa.go.jp>")
  *   impersonation.org_name = Ministry of Foreign Affairs
  *   impersonation.history_db = /var/lib/watchpost/senders.db   (first-contact memory)
+ *   impersonation.history_max = 1000000    (domains remembered, in memory and in the file)
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include "engine/module.h"
 #include "lookalike.h"
 #include "names.h"
+#include "seenset.h"
 #include "sender.h"
 
 #define LIST_MAX 4096
@@ -46,14 +48,15 @@ typedef struct imp_settings {
     char **orgs;
     size_t n_orgs;
     char *history_db;
+    size_t history_max; /* 0: WP_SEENSET_DEFAULT_MAX */
 } imp_settings;
 
 typedef struct imp_state {
     imp_settings set;
     sqlite3 *db;
     pthread_mutex_t mu;
-    uint64_t *seen; /* open-addressing set of sender-domain hashes */
-    size_t n_seen, cap_seen;
+    wp_seenset seen;     /* sender-domain hashes, bounded (seenset.h) */
+    unsigned trimmed_at; /* seen.rotations when the history file was last trimmed */
 } imp_state;
 
 /* Lower-case the ASCII letters, keep UTF-8 as is, turn everything else into single spaces,
@@ -215,9 +218,22 @@ settings_set(void *p, const char *key, const char *value, char *err, size_t errl
         s->history_db = strdup(value);
         return s->history_db ? WP_OK : WP_ENOMEM;
     }
-    snprintf(err, errlen,
-             "unknown setting 'impersonation.%s' (protected_domain, vip, org_name, history_db)",
-             key);
+    if (strcmp(key, "history_max") == 0) {
+        char *end;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (end == value || *end != '\0' || v < 1000 || v > 100000000) {
+            (void)snprintf(err, errlen,
+                           "impersonation.history_max wants 1000 to 100000000 domains, not '%s'",
+                           value);
+            return WP_EINVAL;
+        }
+        s->history_max = (size_t)v;
+        return WP_OK;
+    }
+    (void)snprintf(err, errlen,
+                   "unknown setting 'impersonation.%s' (protected_domain, vip, org_name, "
+                   "history_db, history_max)",
+                   key);
     return WP_ENOTFOUND;
 }
 
@@ -232,37 +248,61 @@ hash_str(const char *s)
     return h ? h : 1;
 }
 
-/* true when already seen; inserts otherwise. Caller holds mu. */
+/* A history file from before history_max has no last_seen column: add it (once). */
 static bool
-seen_add(imp_state *st, uint64_t h)
+history_upgrade(imp_state *st)
 {
-    if (st->n_seen * 2 >= st->cap_seen) {
-        size_t ncap = st->cap_seen ? st->cap_seen * 2 : 1024;
-        uint64_t *ns = calloc(ncap, sizeof(uint64_t));
-        if (ns == NULL)
-            return true; /* out of memory: claim seen, never invent a first contact */
-        for (size_t i = 0; i < st->cap_seen; i++) {
-            uint64_t v = st->seen[i];
-            if (v == 0)
-                continue;
-            size_t j = (size_t)v & (ncap - 1);
-            while (ns[j] != 0)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = v;
-        }
-        free(st->seen);
-        st->seen = ns;
-        st->cap_seen = ncap;
+    sqlite3_stmt *q = NULL;
+    bool has = false;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT 1 FROM pragma_table_info('sender_domain')"
+                           " WHERE name = 'last_seen'",
+                           -1, &q, NULL) != SQLITE_OK)
+        return false;
+    has = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return has || sqlite3_exec(st->db, "ALTER TABLE sender_domain ADD COLUMN last_seen INTEGER",
+                               NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* The file keeps what memory keeps: the history_max domains seen most recently. */
+static bool
+history_trim(imp_state *st)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(
+            st->db,
+            "DELETE FROM sender_domain WHERE domain NOT IN (SELECT domain FROM"
+            " sender_domain ORDER BY coalesce(last_seen, first_seen) DESC, rowid DESC"
+            " LIMIT ?)",
+            -1, &q, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)st->seen.max);
+    bool ok = sqlite3_step(q) == SQLITE_DONE;
+    sqlite3_finalize(q);
+    return ok;
+}
+
+/* Remembers reg in the file: a new domain is inserted, a revived one gets its last_seen.
+ * Caller holds mu. Failures are not fatal: memory still answers for this run. */
+static void
+history_note(imp_state *st, const char *reg, wp_seen how)
+{
+    sqlite3_stmt *q = NULL;
+    const char *sql = how == WP_SEEN_NEW
+                          ? "INSERT OR IGNORE INTO sender_domain VALUES(?, strftime('%s','now'),"
+                            " strftime('%s','now'))"
+                          : "UPDATE sender_domain SET last_seen = strftime('%s','now')"
+                            " WHERE domain = ?";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, reg, -1, SQLITE_TRANSIENT);
+        (void)sqlite3_step(q);
     }
-    size_t j = (size_t)h & (st->cap_seen - 1);
-    while (st->seen[j] != 0) {
-        if (st->seen[j] == h)
-            return true;
-        j = (j + 1) & (st->cap_seen - 1);
+    sqlite3_finalize(q);
+    if (st->seen.rotations != st->trimmed_at) {
+        (void)history_trim(st);
+        st->trimmed_at = st->seen.rotations;
     }
-    st->seen[j] = h;
-    st->n_seen++;
-    return false;
 }
 
 static void
@@ -274,7 +314,7 @@ imp_close(void *p)
     if (st->db != NULL)
         sqlite3_close(st->db);
     pthread_mutex_destroy(&st->mu);
-    free(st->seen);
+    wp_seenset_free(&st->seen);
     settings_clear(&st->set);
     free(st);
 }
@@ -304,21 +344,28 @@ imp_open(const void *settings, const wp_engine_config *cfg, void **state, char *
         }
         if (ok && src->history_db != NULL)
             ok = (st->set.history_db = strdup(src->history_db)) != NULL;
+        st->set.history_max = src->history_max;
         if (!ok) {
             imp_close(st);
             return WP_ENOMEM;
         }
     }
+    wp_seenset_init(&st->seen, st->set.history_max ? st->set.history_max : WP_SEENSET_DEFAULT_MAX);
     if (st->set.history_db != NULL) {
         sqlite3_stmt *q = NULL;
         if (sqlite3_open(st->set.history_db, &st->db) != SQLITE_OK ||
             sqlite3_exec(st->db,
-                         "PRAGMA journal_mode=WAL;"
+                         /* NORMAL: no fsync per new domain under the mutex (a power cut
+                          * may forget the last few, which then count as first contacts) */
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                          "CREATE TABLE IF NOT EXISTS sender_domain(domain TEXT PRIMARY KEY, "
-                         "first_seen INTEGER NOT NULL)",
+                         "first_seen INTEGER NOT NULL, last_seen INTEGER)",
                          NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(st->db, "SELECT domain FROM sender_domain", -1, &q, NULL) !=
-                SQLITE_OK) {
+            !history_upgrade(st) || !history_trim(st) ||
+            sqlite3_prepare_v2(st->db,
+                               "SELECT domain FROM sender_domain"
+                               " ORDER BY coalesce(last_seen, first_seen), rowid",
+                               -1, &q, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "impersonation.history_db %s: %s", st->set.history_db,
                      st->db ? sqlite3_errmsg(st->db) : "cannot open");
             sqlite3_finalize(q);
@@ -328,9 +375,10 @@ imp_open(const void *settings, const wp_engine_config *cfg, void **state, char *
         while (sqlite3_step(q) == SQLITE_ROW) {
             const unsigned char *d = sqlite3_column_text(q, 0);
             if (d != NULL)
-                seen_add(st, hash_str((const char *)d));
+                (void)wp_seenset_add(&st->seen, hash_str((const char *)d));
         }
         sqlite3_finalize(q);
+        st->trimmed_at = st->seen.rotations;
     }
     *state = st;
     return WP_OK;
@@ -559,18 +607,10 @@ imp_analyze(wp_scan *s, void *state)
     /* first contact: remembered per registrable domain, only with a history database */
     if (st->db != NULL && !ours) {
         pthread_mutex_lock(&st->mu);
-        bool known = seen_add(st, hash_str(reg));
-        if (!known) {
-            sqlite3_stmt *q = NULL;
-            if (sqlite3_prepare_v2(st->db,
-                                   "INSERT OR IGNORE INTO sender_domain VALUES(?, "
-                                   "strftime('%s','now'))",
-                                   -1, &q, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(q, 1, reg, -1, SQLITE_TRANSIENT);
-                sqlite3_step(q);
-            }
-            sqlite3_finalize(q);
-        }
+        wp_seen how = wp_seenset_add(&st->seen, hash_str(reg));
+        bool known = how != WP_SEEN_NEW;
+        if (how != WP_SEEN_CURRENT)
+            history_note(st, reg, how);
         pthread_mutex_unlock(&st->mu);
         if (!known && claims_us)
             wp_scan_finding(s, "IMP_FIRST_CONTACT", "header:From",
