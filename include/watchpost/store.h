@@ -227,14 +227,6 @@ WP_API wp_status wp_store_quarantine_get(wp_store *s, const char *ref, wp_quaran
                                          char *err, size_t errlen);
 WP_API void wp_quarantine_message_free(wp_quarantine_message *m);
 
-/* Hands the message back to the mail flow: SMTP to smtp_url (smtp[s]://host:port or
- * host:port), envelope sender and recipients as recorded, the original bytes behind one
- * "X-Watchpost-Released: REF by BY; DATE" header. Use a listener that does not run the
- * milter again. WP_EIO with the server's reply when it is refused or unreachable. Does not
- * change the store: call wp_store_quarantine_release() after it succeeds. */
-WP_API wp_status wp_quarantine_reinject(const wp_quarantine_message *m, const char *smtp_url,
-                                        const char *by, long timeout_ms, char *err, size_t errlen);
-
 /* Marks a held message released by `by` at `when` (0: now). The re-injection itself is the
  * caller's job. WP_ENOTFOUND for an unknown reference, WP_EINVAL when it is not held. */
 WP_API wp_status wp_store_quarantine_release(wp_store *s, const char *ref, const char *by,

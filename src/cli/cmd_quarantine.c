@@ -337,7 +337,7 @@ do_release(wp_store *st, const qopts *o)
         return WP_EXIT_ERRORS;
     }
     if (!o->to_stdout) {
-        s = wp_quarantine_reinject(m, o->smtp, o->by, 30000, err, sizeof err);
+        s = wp_deliver_reinject(m, o->smtp, o->by, 30000, err, sizeof err);
         if (s != WP_OK) {
             fprintf(stderr, "watchpost: %s; %s stays held\n", err, o->ref);
             wp_quarantine_message_free(m);
