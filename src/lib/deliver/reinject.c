@@ -36,6 +36,17 @@ wp_deliver_reinject(const wp_quarantine_message *m, const char *smtp_url, const 
         snprintf(err, errlen, "release: no SMTP server to re-inject into");
         return WP_EINVAL;
     }
+    /* the store refuses to claim these; a caller that skipped the claim is refused here */
+    if (m->entry.truncated) {
+        (void)snprintf(err, errlen, "release: %s is a truncated copy and is never re-injected",
+                       m->entry.ref);
+        return WP_EINVAL;
+    }
+    if (m->entry.state != WP_QUARANTINE_RELEASING) {
+        (void)snprintf(err, errlen, "release: %s is %s, not claimed for release", m->entry.ref,
+                       wp_quarantine_state_name(m->entry.state));
+        return WP_EINVAL;
+    }
     if (m->env.n_rcpt == 0) {
         snprintf(err, errlen, "release: %s has no recorded recipients", m->entry.ref);
         return WP_EINVAL;
