@@ -289,6 +289,66 @@ run q_list_empty 1 $QU list
 run q_expire_nodays 3 $QU expire
 run q_expire_baddays 3 $QU expire --days -1
 
+# ---- a truncated spool copy (over max_message_bytes) is recorded, shown and never released;
+#      show --raw still exports it, with a warning ----
+QT="$WP quarantine --db $TMP/t.db --spool $TMP/tq"
+run trunc_record 1 "$WP" scan -q --record --db "$TMP/t.db" --spool "$TMP/tq" --limit max_message_bytes=900 \
+    --mail-from alice@sender.example --rcpt bob@receiver.example "$FIX/eicar_nested.eml"
+R_T=$(ls "$TMP/tq" | sed -n 's/^\([0-9a-f]\{16\}\)\.eml$/\1/p')
+[ -n "$R_T" ] || fail "trunc_record: no spool file"
+run trunc_list 0 $QT list
+grep -q "^$R_T .* held  *-  *truncated " "$TMP/trunc_list.out" || fail "trunc_list: $(cat "$TMP/trunc_list.out")"
+run trunc_json 0 $QT list --json
+[ "$(json_get "$TMP/trunc_json.out" .truncated)" = "true" ] || fail "trunc_json: truncated"
+[ "$(json_get "$TMP/trunc_json.out" .whole_size)" = "$(wc -c <"$FIX/eicar_nested.eml" | tr -d ' ')" ] ||
+    fail "trunc_json: whole_size $(json_get "$TMP/trunc_json.out" .whole_size)"
+run trunc_show 0 $QT show "$R_T"
+grep -q "^Truncated: *yes" "$TMP/trunc_show.out" || fail "trunc_show: no Truncated line"
+run trunc_release 2 $QT release --by alice --smtp 127.0.0.1:1 "$R_T"
+grep -q "refusing to release $R_T: the spool copy is truncated" "$TMP/trunc_release.err" ||
+    fail "trunc_release: $(cat "$TMP/trunc_release.err")"
+run trunc_release_stdout 2 $QT release --to-stdout "$R_T"
+[ -s "$TMP/trunc_release_stdout.out" ] && fail "trunc_release_stdout: a truncated copy was written out"
+grep -q "truncated" "$TMP/trunc_release_stdout.err" || fail "trunc_release_stdout: no reason"
+run trunc_raw 0 $QT show --raw "$R_T"
+grep -q "WARNING: $R_T is TRUNCATED" "$TMP/trunc_raw.err" || fail "trunc_raw: no warning"
+run trunc_still_held 0 $QT list --state held
+grep -q "^$R_T " "$TMP/trunc_still_held.out" || fail "trunc_still_held: not held any more"
+
+# ---- four releases of one message at once against one SMTP sink: one delivery, one
+#      'released' record, the others refused as being released or released ----
+QR="$WP quarantine --db $TMP/r.db --spool $TMP/rq"
+run race_record 1 "$WP" scan -q --record --db "$TMP/r.db" --spool "$TMP/rq" \
+    --mail-from alice@sender.example --rcpt bob@receiver.example "$FIX/eicar_nested.eml"
+R_R=$(ls "$TMP/rq" | sed -n 's/^\([0-9a-f]\{16\}\)\.eml$/\1/p')
+mkdir -p "$TMP/rsink"
+python3 "$(dirname "$0")/smtp_sink.py" "$TMP/rsink.port" "$TMP/rsink" &
+RSINK=$!
+for _ in $(seq 50); do [ -s "$TMP/rsink.port" ] && break; sleep 0.1; done
+[ -s "$TMP/rsink.port" ] || fail "smtp_sink (race) did not start"
+for i in 1 2 3 4; do
+    (
+        $QR release --by "racer$i" --smtp "127.0.0.1:$(cat "$TMP/rsink.port")" "$R_R" \
+            >"$TMP/race$i.out" 2>"$TMP/race$i.err" </dev/null
+        echo $? >"$TMP/race$i.rc"
+    ) &
+done
+for _ in $(seq 100); do
+    [ "$(cat "$TMP"/race?.rc 2>/dev/null | wc -l)" -eq 4 ] && break
+    sleep 0.1
+done
+kill $RSINK
+race_failures=$failures
+ok=$(cat "$TMP"/race?.rc | grep -cx 0)
+refused=$(cat "$TMP"/race?.rc | grep -cx 2)
+[ "$ok" -eq 1 ] && [ "$refused" -eq 3 ] || fail "race: exit codes $(cat "$TMP"/race?.rc | tr '\n' ' ')"
+[ "$(ls "$TMP/rsink" | grep -c '\.eml$')" -eq 1 ] || fail "race: $(ls "$TMP/rsink" | grep -c '\.eml$') deliveries"
+[ "$(cat "$TMP"/race?.err | grep -c "already being released by racer\|already released by racer")" -eq 3 ] ||
+    fail "race: refusals: $(cat "$TMP"/race?.err)"
+run race_list 0 $QR list --json --state released
+expect_lines race_list 1
+[ "$failures" -eq "$race_failures" ] && pass "race: $ok released, $refused refused"
+
 # ---- a store whose directory does not exist yet (a fresh machine's /var/lib/watchpost) is made,
 #      mode 0750; a directory that cannot be made is said, with what to do ----
 if run store_dir_made 0 "$WP" scan --record --db "$TMP/newstate/w.db" --spool "$TMP/newstate/q" "$FIX/clean.eml"; then
