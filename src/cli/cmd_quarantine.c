@@ -250,12 +250,13 @@ print_show(const wp_quarantine_message *m, const wp_event *e)
     char t[32];
     printf("Reference:     %s\n", q->ref);
     printf("State:         %s", wp_quarantine_state_name(q->state));
-    if (q->state == WP_QUARANTINE_RELEASED)
+    if (q->state == WP_QUARANTINE_RELEASED) {
         printf(" by %s at %s", q->released_by ? q->released_by : "?",
                cli_format_time(q->released_at, t, sizeof t));
-    else if (q->state == WP_QUARANTINE_RELEASING)
+    } else if (q->state == WP_QUARANTINE_RELEASING) {
         printf(" (claimed by %s at %s)", q->claimed_by ? q->claimed_by : "?",
                cli_format_time(q->claimed_at, t, sizeof t));
+    }
     printf("\nKept:          %s\n", cli_format_time(q->created, t, sizeof t));
     printf("Size:          %llu bytes, SHA-256 %s\n", (unsigned long long)q->size, q->sha256);
     if (q->truncated) {
@@ -324,11 +325,12 @@ do_show(wp_store *st, const qopts *o)
         return status_exit(s, err);
     int rc = WP_EXIT_CLEAN;
     if (o->raw) {
-        if (m->entry.truncated)
-            fprintf(stderr,
-                    "watchpost: WARNING: %s is TRUNCATED: these are only the first %llu bytes "
-                    "of the message; do not deliver them\n",
-                    o->ref, (unsigned long long)m->entry.size);
+        if (m->entry.truncated) {
+            (void)fprintf(stderr,
+                          "watchpost: WARNING: %s is TRUNCATED: these are only the first %llu "
+                          "bytes of the message; do not deliver them\n",
+                          o->ref, (unsigned long long)m->entry.size);
+        }
         if (!write_all(m->data, m->len)) {
             fprintf(stderr, "watchpost: writing the message: %s\n", strerror(errno));
             rc = WP_EXIT_ERRORS;
@@ -378,19 +380,20 @@ do_release(wp_store *st, const qopts *o)
         s = hand_over(m, o, err, sizeof err);
     if (s != WP_OK) {
         char uerr[512] = "";
-        fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(s));
-        if (wp_store_quarantine_unclaim(st, o->ref, claim, uerr, sizeof uerr) == WP_OK)
-            fprintf(stderr, "watchpost: %s stays held\n", o->ref);
-        else
-            fprintf(stderr, "watchpost: %s; %s stays claimed for %d s\n", uerr, o->ref,
-                    WP_QUARANTINE_CLAIM_TIMEOUT);
+        (void)fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(s));
+        if (wp_store_quarantine_unclaim(st, o->ref, claim, uerr, sizeof uerr) == WP_OK) {
+            (void)fprintf(stderr, "watchpost: %s stays held\n", o->ref);
+        } else {
+            (void)fprintf(stderr, "watchpost: %s; %s stays claimed for %d s\n", uerr, o->ref,
+                          WP_QUARANTINE_CLAIM_TIMEOUT);
+        }
         wp_quarantine_message_free(m);
         return s == WP_ENOTFOUND ? WP_EXIT_NOTFOUND : WP_EXIT_ERRORS;
     }
     s = wp_store_quarantine_release(st, o->ref, claim, 0, err, sizeof err);
     if (s != WP_OK) {
-        fprintf(stderr, "watchpost: %s was %s but cannot be marked released\n", o->ref,
-                o->to_stdout ? "written out" : "re-injected");
+        (void)fprintf(stderr, "watchpost: %s was %s but cannot be marked released\n", o->ref,
+                      o->to_stdout ? "written out" : "re-injected");
         wp_quarantine_message_free(m);
         return status_exit(s, err);
     }
@@ -524,7 +527,8 @@ parse_args(int argc, char **argv, qopts *o)
                 if (strcmp(optarg, wp_quarantine_state_name((wp_quarantine_state)s)) == 0)
                     o->f.state = s;
             if (o->f.state < 0) {
-                fprintf(stderr, "watchpost: --state wants held, releasing, released or deleted\n");
+                (void)fprintf(stderr,
+                              "watchpost: --state wants held, releasing, released or deleted\n");
                 return false;
             }
             break;

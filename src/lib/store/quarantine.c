@@ -35,9 +35,10 @@ wp_quarantine_state_name(wp_quarantine_state st)
 static wp_quarantine_state
 state_from_name(const char *name)
 {
-    for (int i = 0; name != NULL && i < (int)N_STATES; i++)
+    for (int i = 0; name != NULL && i < (int)N_STATES; i++) {
         if (strcmp(name, state_names[i]) == 0)
             return (wp_quarantine_state)i;
+    }
     return WP_QUARANTINE_DELETED; /* unreachable: a CHECK constraint keeps the names */
 }
 
@@ -408,7 +409,7 @@ explain_claim(wp_store *s, const char *ref, char *err, size_t errlen)
 {
     wp_arena *a = wp_arena_new(ENTRY_ARENA_BUDGET);
     if (a == NULL) {
-        snprintf(err, errlen, "store %s: out of memory", s->db_path);
+        (void)snprintf(err, errlen, "store %s: out of memory", s->db_path);
         return WP_ENOMEM;
     }
     wp_quarantine_entry e = {0};
