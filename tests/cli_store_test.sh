@@ -246,11 +246,11 @@ tail -n +2 "$TMP/sink/1.eml" | tr -d '\r' > "$TMP/released.body"
 $QU show --raw "$R_ALICE" | tr -d '\r' > "$TMP/original.body"
 cmp -s "$TMP/released.body" "$TMP/original.body" || fail "q_release: the re-injected message differs from the original"
 run q_list2 0 $QU list
-grep -q "^$R_ALICE .* released alice " "$TMP/q_list2.out" || fail "q_list2: not shown released by alice"
+grep -q "^$R_ALICE .* released  *alice  *whole " "$TMP/q_list2.out" || fail "q_list2: not shown released by alice (whole copy)"
 run q_list2_json 0 $QU list --json --state released
 [ "$(json_get "$TMP/q_list2_json.out" .released_by)" = "alice" ] || fail "q_list2_json: released_by"
 run q_release_again 2 $QU release "$R_ALICE"
-grep -q "not held" "$TMP/q_release_again.err" || fail "q_release_again: no 'not held'"
+grep -q "already released by alice" "$TMP/q_release_again.err" || fail "q_release_again: $(cat "$TMP/q_release_again.err")"
 USER=opuser run q_release_stdout 0 $QU release --to-stdout "$R_MAL"
 cmp -s "$TMP/q_release_stdout.out" "$FIX/eicar_nested.eml" || fail "q_release_stdout: not the original bytes"
 grep -q "by opuser" "$TMP/q_release_stdout.err" || fail "q_release_stdout: --by does not default to \$USER"
@@ -304,6 +304,66 @@ printf 'store.db = %s\nstore.retention_days = -2\n' "$DB" >"$TMP/prune_bad.conf"
 run prune_badconfig 3 "$WP" prune -c "$TMP/prune_bad.conf"
 grep -q "prune_bad.conf:2" "$TMP/prune_badconfig.err" || fail "prune_badconfig: no FILE:LINE"
 run prune_help 0 "$WP" prune --help
+
+# ---- a truncated spool copy (over max_message_bytes) is recorded, shown and never released;
+#      show --raw still exports it, with a warning ----
+QT="$WP quarantine --db $TMP/t.db --spool $TMP/tq"
+run trunc_record 1 "$WP" scan -q --record --db "$TMP/t.db" --spool "$TMP/tq" --limit max_message_bytes=900 \
+    --mail-from alice@sender.example --rcpt bob@receiver.example "$FIX/eicar_nested.eml"
+R_T=$(ls "$TMP/tq" | sed -n 's/^\([0-9a-f]\{16\}\)\.eml$/\1/p')
+[ -n "$R_T" ] || fail "trunc_record: no spool file"
+run trunc_list 0 $QT list
+grep -q "^$R_T .* held  *-  *truncated " "$TMP/trunc_list.out" || fail "trunc_list: $(cat "$TMP/trunc_list.out")"
+run trunc_json 0 $QT list --json
+[ "$(json_get "$TMP/trunc_json.out" .truncated)" = "true" ] || fail "trunc_json: truncated"
+[ "$(json_get "$TMP/trunc_json.out" .whole_size)" = "$(wc -c <"$FIX/eicar_nested.eml" | tr -d ' ')" ] ||
+    fail "trunc_json: whole_size $(json_get "$TMP/trunc_json.out" .whole_size)"
+run trunc_show 0 $QT show "$R_T"
+grep -q "^Truncated: *yes" "$TMP/trunc_show.out" || fail "trunc_show: no Truncated line"
+run trunc_release 2 $QT release --by alice --smtp 127.0.0.1:1 "$R_T"
+grep -q "refusing to release $R_T: the spool copy is truncated" "$TMP/trunc_release.err" ||
+    fail "trunc_release: $(cat "$TMP/trunc_release.err")"
+run trunc_release_stdout 2 $QT release --to-stdout "$R_T"
+[ -s "$TMP/trunc_release_stdout.out" ] && fail "trunc_release_stdout: a truncated copy was written out"
+grep -q "truncated" "$TMP/trunc_release_stdout.err" || fail "trunc_release_stdout: no reason"
+run trunc_raw 0 $QT show --raw "$R_T"
+grep -q "WARNING: $R_T is TRUNCATED" "$TMP/trunc_raw.err" || fail "trunc_raw: no warning"
+run trunc_still_held 0 $QT list --state held
+grep -q "^$R_T " "$TMP/trunc_still_held.out" || fail "trunc_still_held: not held any more"
+
+# ---- four releases of one message at once against one SMTP sink: one delivery, one
+#      'released' record, the others refused as being released or released ----
+QR="$WP quarantine --db $TMP/r.db --spool $TMP/rq"
+run race_record 1 "$WP" scan -q --record --db "$TMP/r.db" --spool "$TMP/rq" \
+    --mail-from alice@sender.example --rcpt bob@receiver.example "$FIX/eicar_nested.eml"
+R_R=$(ls "$TMP/rq" | sed -n 's/^\([0-9a-f]\{16\}\)\.eml$/\1/p')
+mkdir -p "$TMP/rsink"
+python3 "$(dirname "$0")/smtp_sink.py" "$TMP/rsink.port" "$TMP/rsink" &
+RSINK=$!
+for _ in $(seq 50); do [ -s "$TMP/rsink.port" ] && break; sleep 0.1; done
+[ -s "$TMP/rsink.port" ] || fail "smtp_sink (race) did not start"
+for i in 1 2 3 4; do
+    (
+        $QR release --by "racer$i" --smtp "127.0.0.1:$(cat "$TMP/rsink.port")" "$R_R" \
+            >"$TMP/race$i.out" 2>"$TMP/race$i.err" </dev/null
+        echo $? >"$TMP/race$i.rc"
+    ) &
+done
+for _ in $(seq 100); do
+    [ "$(cat "$TMP"/race?.rc 2>/dev/null | wc -l)" -eq 4 ] && break
+    sleep 0.1
+done
+kill $RSINK
+race_failures=$failures
+ok=$(cat "$TMP"/race?.rc | grep -cx 0)
+refused=$(cat "$TMP"/race?.rc | grep -cx 2)
+[ "$ok" -eq 1 ] && [ "$refused" -eq 3 ] || fail "race: exit codes $(cat "$TMP"/race?.rc | tr '\n' ' ')"
+[ "$(ls "$TMP/rsink" | grep -c '\.eml$')" -eq 1 ] || fail "race: $(ls "$TMP/rsink" | grep -c '\.eml$') deliveries"
+[ "$(cat "$TMP"/race?.err | grep -c "already being released by racer\|already released by racer")" -eq 3 ] ||
+    fail "race: refusals: $(cat "$TMP"/race?.err)"
+run race_list 0 $QR list --json --state released
+expect_lines race_list 1
+[ "$failures" -eq "$race_failures" ] && pass "race: $ok released, $refused refused"
 
 # ---- a store whose directory does not exist yet (a fresh machine's /var/lib/watchpost) is made,
 #      mode 0750; a directory that cannot be made is said, with what to do ----

@@ -2,9 +2,12 @@
 # layering_lib.sh - libwatchpost never exits, aborts, prints, writes syslog or reads the
 # environment on its own: the front ends own the process (docs/DESIGN.md). The check is on
 # what the archive's objects leave undefined, so a new call anywhere in src/lib fails it.
-# usage: layering_lib.sh LIBWATCHPOST.a
+# With the source tree it also checks the modules' own layering: the store keeps messages and
+# never includes the SMTP client or anything else of alert/ (alert/*.h, watchpost/alert.h) (re-injection is deliver/'s job).
+# usage: layering_lib.sh LIBWATCHPOST.a [SOURCE_DIR]
 set -u
 LIB=$1
+SRC=${2:-}
 # Allowed, each with its reason (object file: symbol):
 #   cache.c.o getenv - the compiled-rules cache defaults to $XDG_CACHE_HOME/watchpost or
 #   ~/.cache/watchpost when no rules.cache is configured; every engine the tests and fuzz
@@ -22,5 +25,16 @@ for b in $bad; do
   n=$((n + 1))
 done
 [ -n "$(nm -A -u "$LIB" 2>/dev/null | head -1)" ] || { echo "FAIL: nm read nothing from $LIB"; exit 1; }
+passed=1
+if [ -n "$SRC" ]; then
+  [ -f "$SRC/src/lib/store/quarantine.c" ] || { echo "FAIL: no store sources under $SRC"; exit 1; }
+  inc=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]*alert(/|\.h)' \
+    "$SRC"/src/lib/store/*.c "$SRC"/src/lib/store/*.h 2>/dev/null)
+  if [ -n "$inc" ]; then
+    echo "FAIL: the store includes alert/: $inc"
+    n=$((n + 1))
+  fi
+  passed=2
+fi
 [ $n -eq 0 ] || exit 1
-echo "1 passed, 0 failed"
+echo "$passed passed, 0 failed"

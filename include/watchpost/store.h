@@ -38,7 +38,7 @@
 typedef struct wp_store wp_store;
 
 /* The schema version this build writes (the number of its migrations). */
-#define WP_STORE_SCHEMA_VERSION 2
+#define WP_STORE_SCHEMA_VERSION 3
 
 /* What is kept of one decision; longer values are cut at a UTF-8 boundary. */
 #define WP_STORE_MAX_HEADER      4096 /* each header of interest, each envelope field */
@@ -53,6 +53,9 @@ typedef struct wp_store wp_store;
 #define WP_STORE_MAX_LIMIT       10000
 #define WP_STORE_MAX_SPOOL_BYTES ((uint64_t)256 << 20) /* one quarantined message */
 #define WP_QUARANTINE_REF_SIZE   17                    /* 16 lower-case hex digits and the NUL */
+/* A release claim older than this (seconds) is taken to be left by a process that died and
+ * may be claimed again (docs/STORE.md, "Release"). */
+#define WP_QUARANTINE_CLAIM_TIMEOUT 600
 
 typedef struct wp_store_config {
     const char *db_path;   /* required; created when absent */
@@ -83,6 +86,11 @@ typedef struct wp_store_decision {
     const wp_envelope *env;  /* NULL: none (a scan of a stored file) */
     const char *queue_id;    /* the MTA's queue id, NULL when none */
     long long time;          /* when decided, seconds since the epoch; 0: now */
+    /* wp_store_quarantine: the message's whole size when raw holds only its first len bytes
+     * (a size limit cut it); 0 when raw is the whole message. A copy is also taken to be
+     * cut when the report has the LIMIT_MESSAGE_SIZE finding. A cut copy is never
+     * released (wp_store_quarantine_claim refuses it). */
+    uint64_t whole_size;
 } wp_store_decision;
 
 /* Records one decision in one transaction; *id (may be NULL) receives its row id. */
@@ -155,7 +163,8 @@ WP_API void wp_event_list_free(wp_event_list *l);
 
 typedef enum wp_quarantine_state {
     WP_QUARANTINE_HELD,
-    WP_QUARANTINE_RELEASED, /* re-injected; the file stays until deleted or expired */
+    WP_QUARANTINE_RELEASING, /* claimed by a release that is re-injecting it (claimed_by) */
+    WP_QUARANTINE_RELEASED,  /* re-injected; the file stays until deleted or expired */
     WP_QUARANTINE_DELETED   /* tombstone: the file is gone, the row says who and when */
 } wp_quarantine_state;
 
@@ -182,6 +191,13 @@ typedef struct wp_quarantine_entry {
     const char *deleted_by; /* NULL unless deleted */
     long long deleted_at;
     const char *delete_reason; /* "operator" or "retention"; NULL unless deleted */
+    const char *claimed_by;    /* who claimed it for release; NULL unless releasing/released */
+    long long claimed_at;
+    /* the spool copy is only the first size bytes of the message (a size limit cut it);
+     * whole_size is the message's size, 0 when not known. Never released. */
+    bool truncated;
+    uint64_t whole_size;
+    const char *queue_id; /* the MTA's queue id of the decision; NULL when none */
     /* from the decision, for listings */
     const char *mail_from, *subject, *from;
     const char **rcpt;
@@ -227,21 +243,29 @@ WP_API wp_status wp_store_quarantine_get(wp_store *s, const char *ref, wp_quaran
                                          char *err, size_t errlen);
 WP_API void wp_quarantine_message_free(wp_quarantine_message *m);
 
-/* Hands the message back to the mail flow: SMTP to smtp_url (smtp[s]://host:port or
- * host:port), envelope sender and recipients as recorded, the original bytes behind one
- * "X-Watchpost-Released: REF by BY; DATE" header. Use a listener that does not run the
- * milter again. WP_EIO with the server's reply when it is refused or unreachable. Does not
- * change the store: call wp_store_quarantine_release() after it succeeds. */
-WP_API wp_status wp_quarantine_reinject(const wp_quarantine_message *m, const char *smtp_url,
-                                        const char *by, long timeout_ms, char *err, size_t errlen);
-
-/* Marks a held message released by `by` at `when` (0: now). The re-injection itself is the
- * caller's job. WP_ENOTFOUND for an unknown reference, WP_EINVAL when it is not held. */
-WP_API wp_status wp_store_quarantine_release(wp_store *s, const char *ref, const char *by,
+/* Releasing is claim, re-inject (wp_deliver_reinject, or the caller's own pipeline), then
+ * release or unclaim, so that of two releases of one message only one sends it:
+ *
+ * claim: held -> releasing in one statement; claim receives a token that only this caller
+ * holds. A claim older than WP_QUARANTINE_CLAIM_TIMEOUT seconds at `now` (0: the current
+ * time) is taken to be left by a process that died, and may be claimed again. WP_ENOTFOUND
+ * for an unknown reference; WP_EINVAL, err saying why, when it is being released by someone
+ * else, released, deleted, or its spool copy is truncated (err names the sizes and, when the
+ * decision has one, the MTA queue id that may hold the whole message). */
+WP_API wp_status wp_store_quarantine_claim(wp_store *s, const char *ref, const char *by,
+                                           long long now, char claim[WP_QUARANTINE_REF_SIZE],
+                                           char *err, size_t errlen);
+/* releasing -> released, by whoever claimed it, at `when` (0: now). WP_EINVAL when the claim
+ * is no longer this one's (it went stale and was taken over). */
+WP_API wp_status wp_store_quarantine_release(wp_store *s, const char *ref, const char *claim,
                                              long long when, char *err, size_t errlen);
+/* releasing -> held again, after a failed re-injection. WP_EINVAL when the claim is no longer
+ * this one's. */
+WP_API wp_status wp_store_quarantine_unclaim(wp_store *s, const char *ref, const char *claim,
+                                             char *err, size_t errlen);
 /* Deletes the spool file (then fsyncs the directory) and turns the row into a tombstone
  * that records `by` and when. WP_ENOTFOUND for an unknown reference, WP_EINVAL when
- * already deleted. */
+ * already deleted or claimed by a release that is not yet stale. */
 WP_API wp_status wp_store_quarantine_delete(wp_store *s, const char *ref, const char *by, char *err,
                                             size_t errlen);
 

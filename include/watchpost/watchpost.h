@@ -6,6 +6,7 @@
 
 #include "alert.h"
 #include "bayes.h"
+#include "deliver.h"
 #include "engine.h"
 #include "finding.h"
 #include "intel.h"

@@ -48,6 +48,7 @@ typedef struct input_msg {
     char *source; /* "path", "path#3" for the third message of an mbox, "-" */
     unsigned char *data;
     size_t len;
+    uint64_t total; /* the message's size; above len when max_message_bytes cut it */
 } input_msg;
 
 typedef int (*input_cb)(void *ctx, input_msg *m); /* takes ownership of m's buffers */

@@ -2,8 +2,11 @@
  * cmd_quarantine.c - `watchpost quarantine list|show|release|delete|expire`: the operator's
  * view of the quarantine spool, through the store library (docs/STORE.md).
  *
- * Nothing here re-injects mail or runs a program: release records who released a message
- * and, with --to-stdout, hands its original bytes to the operator's own pipeline.
+ * release claims the message in the store first (held -> releasing, one statement), so of two
+ * releases of one message only one sends it; it re-injects through wp_deliver_reinject() or,
+ * with --to-stdout, hands the original bytes to the operator's own pipeline, then marks it
+ * released, or returns it to held when the sending failed. A truncated spool copy is never
+ * released (the store refuses the claim); `show --raw` still exports it, with a warning.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,7 +43,13 @@ quarantine_usage(FILE *out)
         "    its original sender and recipients, with an X-Watchpost-Released header, into a\n"
         "    listener that does not run the milter (quarantine.release_smtp, default\n"
         "    " CLI_DEFAULT_RELEASE_SMTP "; see contrib/postfix-master.cf.snippet), then marks it\n"
-        "    released and records who did it; a refused re-injection leaves it held.\n"
+        "    released and records who did it; a refused re-injection leaves it held. A release\n"
+        "    first claims the message (state 'releasing'), so of two releases of one message\n"
+        "    only one sends it and the other is refused; a claim left by a release that died\n"
+        "    is taken over after 10 minutes. A message whose spool copy is truncated (it was\n"
+        "    over max_message_bytes; list shows COPY 'truncated') is never released, with or\n"
+        "    without --to-stdout: the error names the MTA queue id that may hold the whole\n"
+        "    message. 'show --raw' still writes such a copy, with a warning on stderr.\n"
         "    '--to-stdout' writes the message instead of sending it. 'delete' removes the file\n"
         "    and leaves a tombstone saying who and when. 'expire' deletes every file older\n"
         "    than N days (--days, else quarantine.retention_days) as tombstones by\n"
@@ -49,7 +58,7 @@ quarantine_usage(FILE *out)
         "\n"
         "OPTIONS\n"
         "    --all               list: include deleted messages (tombstones)\n"
-        "    --state STATE       list: only held, released or deleted messages\n"
+        "    --state STATE       list: only held, releasing, released or deleted messages\n"
         "    --since T, --until T\n"
         "                        list: kept in this time range (as in 'watchpost events')\n"
         "    --sender ADDR       list: envelope sender; @domain for a domain\n"
@@ -73,7 +82,8 @@ quarantine_usage(FILE *out)
         "    0  done (expire: also when nothing was old enough)\n"
         "    1  nothing listed, or REF is unknown or already deleted\n"
         "    2  the store failed, the message file does not match its record, or the\n"
-        "       message is not in a state that allows the request (release of a released one)\n"
+        "       message is not in a state that allows the request (release of a released one,\n"
+        "       of one another release is sending, or of a truncated copy)\n"
         "    3  usage or configuration error\n"
         "\n"
         "EXAMPLES\n"
@@ -119,6 +129,12 @@ entry_json(const wp_quarantine_entry *e)
     json_object_set_new(o, "deleted_by", cli_json_str(e->deleted_by));
     json_object_set_new(o, "deleted_at", cli_json_time(e->deleted_at));
     json_object_set_new(o, "delete_reason", cli_json_str(e->delete_reason));
+    json_object_set_new(o, "claimed_by", cli_json_str(e->claimed_by));
+    json_object_set_new(o, "claimed_at", cli_json_time(e->claimed_at));
+    json_object_set_new(o, "truncated", json_boolean(e->truncated));
+    json_object_set_new(o, "whole_size", e->whole_size > 0 ? json_integer((json_int_t)e->whole_size)
+                                                          : json_null());
+    json_object_set_new(o, "queue_id", cli_json_str(e->queue_id));
     json_object_set_new(o, "mail_from", cli_json_str(e->mail_from));
     json_object_set_new(o, "from", cli_json_str(e->from));
     json_object_set_new(o, "subject", cli_json_str(e->subject));
@@ -145,12 +161,14 @@ print_entry_row(const wp_quarantine_entry *e)
 {
     char t[32], s1[31], s2[31], s3[41], b[21];
     const char *sender = e->mail_from != NULL ? e->mail_from : e->from;
-    const char *by = e->state == WP_QUARANTINE_RELEASED  ? e->released_by
-                     : e->state == WP_QUARANTINE_DELETED ? e->deleted_by
-                                                         : NULL;
-    printf("%-16s %-20s %-8s %-12s %3d %-9s %-30s %-30s %s\n", e->ref,
+    const char *by = e->state == WP_QUARANTINE_RELEASED    ? e->released_by
+                     : e->state == WP_QUARANTINE_RELEASING ? e->claimed_by
+                     : e->state == WP_QUARANTINE_DELETED   ? e->deleted_by
+                                                           : NULL;
+    printf("%-16s %-20s %-9s %-12s %-9s %3d %-9s %-30s %-30s %s\n", e->ref,
            cli_format_time(e->created, t, sizeof t), wp_quarantine_state_name(e->state),
-           cli_cut(by, b, sizeof b), e->severity, wp_verdict_name(e->verdict),
+           cli_cut(by, b, sizeof b), e->truncated ? "truncated" : "whole", e->severity,
+           wp_verdict_name(e->verdict),
            cli_cut(sender, s1, sizeof s1),
            cli_cut(e->n_rcpt > 0 ? e->rcpt[0] : NULL, s2, sizeof s2),
            cli_cut(e->subject, s3, sizeof s3));
@@ -176,8 +194,8 @@ do_list(wp_store *st, qopts *o)
             if (e->state == WP_QUARANTINE_DELETED && !o->all && o->f.state < 0)
                 continue;
             if (rc == WP_EXIT_NOTFOUND && !o->json)
-                printf("%-16s %-20s %-8s %-12s %3s %-9s %-30s %-30s %s\n", "REF", "KEPT", "STATE",
-                       "BY", "SEV", "VERDICT", "SENDER", "RECIPIENT", "SUBJECT");
+                printf("%-16s %-20s %-9s %-12s %-9s %3s %-9s %-30s %-30s %s\n", "REF", "KEPT",
+                       "STATE", "BY", "COPY", "SEV", "VERDICT", "SENDER", "RECIPIENT", "SUBJECT");
             rc = WP_EXIT_CLEAN;
             left--;
             if (o->json)
@@ -232,11 +250,25 @@ print_show(const wp_quarantine_message *m, const wp_event *e)
     char t[32];
     printf("Reference:     %s\n", q->ref);
     printf("State:         %s", wp_quarantine_state_name(q->state));
-    if (q->state == WP_QUARANTINE_RELEASED)
+    if (q->state == WP_QUARANTINE_RELEASED) {
         printf(" by %s at %s", q->released_by ? q->released_by : "?",
                cli_format_time(q->released_at, t, sizeof t));
+    } else if (q->state == WP_QUARANTINE_RELEASING) {
+        printf(" (claimed by %s at %s)", q->claimed_by ? q->claimed_by : "?",
+               cli_format_time(q->claimed_at, t, sizeof t));
+    }
     printf("\nKept:          %s\n", cli_format_time(q->created, t, sizeof t));
     printf("Size:          %llu bytes, SHA-256 %s\n", (unsigned long long)q->size, q->sha256);
+    if (q->truncated) {
+        char whole[48] = "unknown";
+        if (q->whole_size > 0)
+            (void)snprintf(whole, sizeof whole, "%llu bytes", (unsigned long long)q->whole_size);
+        printf("Truncated:     yes: only the first %llu bytes were kept (whole message: %s); "
+               "it cannot be released%s%s\n",
+               (unsigned long long)q->size, whole,
+               q->queue_id != NULL ? "; the MTA may hold it as queue id " : "",
+               q->queue_id != NULL ? q->queue_id : "");
+    }
     printf("Decision:      %lld at %s\n", (long long)e->id, cli_format_time(e->time, t, sizeof t));
     printf("Envelope:\n");
     field("client", e->client_ip);
@@ -293,6 +325,12 @@ do_show(wp_store *st, const qopts *o)
         return status_exit(s, err);
     int rc = WP_EXIT_CLEAN;
     if (o->raw) {
+        if (m->entry.truncated) {
+            (void)fprintf(stderr,
+                          "watchpost: WARNING: %s is TRUNCATED: these are only the first %llu "
+                          "bytes of the message; do not deliver them\n",
+                          o->ref, (unsigned long long)m->entry.size);
+        }
         if (!write_all(m->data, m->len)) {
             fprintf(stderr, "watchpost: writing the message: %s\n", strerror(errno));
             rc = WP_EXIT_ERRORS;
@@ -315,40 +353,47 @@ do_show(wp_store *st, const qopts *o)
     return rc;
 }
 
+/* Sends or writes the claimed message; err set on failure. */
+static wp_status
+hand_over(const wp_quarantine_message *m, const qopts *o, char *err, size_t errlen)
+{
+    if (!o->to_stdout)
+        return wp_deliver_reinject(m, o->smtp, o->by, 30000, err, errlen);
+    if (write_all(m->data, m->len))
+        return WP_OK;
+    (void)snprintf(err, errlen, "writing the message: %s", strerror(errno));
+    return WP_EIO;
+}
+
 static int
 do_release(wp_store *st, const qopts *o)
 {
-    wp_quarantine_message *m = NULL;
-    char err[512] = "";
-    /* read first: a message that cannot be served is not marked released */
-    wp_status s = wp_store_quarantine_get(st, o->ref, &m, err, sizeof err);
+    char err[512] = "", claim[WP_QUARANTINE_REF_SIZE];
+    /* the claim first: of two releases of one message only one gets past it, and a
+     * truncated copy never does */
+    wp_status s = wp_store_quarantine_claim(st, o->ref, o->by, 0, claim, err, sizeof err);
     if (s != WP_OK)
         return status_exit(s, err);
-    if (m->entry.state != WP_QUARANTINE_HELD) {
-        fprintf(stderr, "watchpost: %s is %s (by %s), not held\n", o->ref,
-                wp_quarantine_state_name(m->entry.state),
-                m->entry.released_by ? m->entry.released_by : "?");
-        wp_quarantine_message_free(m);
-        return WP_EXIT_ERRORS;
-    }
-    if (o->to_stdout && !write_all(m->data, m->len)) {
-        fprintf(stderr, "watchpost: writing the message: %s; not released\n", strerror(errno));
-        wp_quarantine_message_free(m);
-        return WP_EXIT_ERRORS;
-    }
-    if (!o->to_stdout) {
-        s = wp_quarantine_reinject(m, o->smtp, o->by, 30000, err, sizeof err);
-        if (s != WP_OK) {
-            fprintf(stderr, "watchpost: %s; %s stays held\n", err, o->ref);
-            wp_quarantine_message_free(m);
-            return WP_EXIT_ERRORS;
-        }
-    }
-    s = wp_store_quarantine_release(st, o->ref, o->by, 0, err, sizeof err);
+    wp_quarantine_message *m = NULL;
+    s = wp_store_quarantine_get(st, o->ref, &m, err, sizeof err);
+    if (s == WP_OK)
+        s = hand_over(m, o, err, sizeof err);
     if (s != WP_OK) {
-        if (!o->to_stdout)
-            fprintf(stderr, "watchpost: %s was re-injected but cannot be marked released\n",
-                    o->ref);
+        char uerr[512] = "";
+        (void)fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(s));
+        if (wp_store_quarantine_unclaim(st, o->ref, claim, uerr, sizeof uerr) == WP_OK) {
+            (void)fprintf(stderr, "watchpost: %s stays held\n", o->ref);
+        } else {
+            (void)fprintf(stderr, "watchpost: %s; %s stays claimed for %d s\n", uerr, o->ref,
+                          WP_QUARANTINE_CLAIM_TIMEOUT);
+        }
+        wp_quarantine_message_free(m);
+        return s == WP_ENOTFOUND ? WP_EXIT_NOTFOUND : WP_EXIT_ERRORS;
+    }
+    s = wp_store_quarantine_release(st, o->ref, claim, 0, err, sizeof err);
+    if (s != WP_OK) {
+        (void)fprintf(stderr, "watchpost: %s was %s but cannot be marked released\n", o->ref,
+                      o->to_stdout ? "written out" : "re-injected");
         wp_quarantine_message_free(m);
         return status_exit(s, err);
     }
@@ -482,7 +527,8 @@ parse_args(int argc, char **argv, qopts *o)
                 if (strcmp(optarg, wp_quarantine_state_name((wp_quarantine_state)s)) == 0)
                     o->f.state = s;
             if (o->f.state < 0) {
-                fprintf(stderr, "watchpost: --state wants held, released or deleted\n");
+                (void)fprintf(stderr,
+                              "watchpost: --state wants held, releasing, released or deleted\n");
                 return false;
             }
             break;

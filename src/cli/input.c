@@ -27,9 +27,9 @@ typedef struct walker {
 } walker;
 
 static int
-emit(walker *w, const char *source, unsigned char *data, size_t len)
+emit(walker *w, const char *source, unsigned char *data, size_t len, size_t over)
 {
-    input_msg m = {.source = strdup(source), .data = data, .len = len};
+    input_msg m = {.source = strdup(source), .data = data, .len = len, .total = (uint64_t)len + over};
     if (m.source == NULL) {
         free(data);
         return -1;
@@ -63,7 +63,7 @@ read_stream(walker *w, FILE *f, const char *source)
         if (mbox && prev_blank && n >= 5 && memcmp(line, "From ", 5) == 0) {
             char src[4096];
             snprintf(src, sizeof src, "%s#%zu", source, ++index);
-            if (emit(w, src, buf, len) != 0) {
+            if (emit(w, src, buf, len, over) != 0) {
                 buf = NULL;
                 break;
             }
@@ -119,11 +119,10 @@ read_stream(walker *w, FILE *f, const char *source)
     if (mbox) {
         char src[4096];
         snprintf(src, sizeof src, "%s#%zu", source, ++index);
-        emit(w, src, buf, len);
+        emit(w, src, buf, len, over);
     } else {
-        emit(w, source, buf, len);
+        emit(w, source, buf, len, over);
     }
-    (void)over;
 }
 
 static void
@@ -198,7 +197,7 @@ walk_path(walker *w, const char *path, int depth)
                 w->err(w->ctx, path, "empty input");
                 free(buf);
             } else {
-                emit(w, path, buf, got);
+                emit(w, path, buf, got, 0);
             }
             fclose(f);
             return;

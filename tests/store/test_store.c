@@ -573,6 +573,15 @@ quarantine(wp_store *s, const wp_report *r, const wp_envelope *env, const void *
     return wp_store_quarantine(s, &d, raw, len, ref, NULL, err, errlen);
 }
 
+/* claim + release, as `watchpost quarantine release` does around the sending */
+static wp_status
+release(wp_store *s, const char *ref, const char *by, long long when, char *err, size_t errlen)
+{
+    char claim[WP_QUARANTINE_REF_SIZE];
+    wp_status st = wp_store_quarantine_claim(s, ref, by, when, claim, err, errlen);
+    return st != WP_OK ? st : wp_store_quarantine_release(s, ref, claim, when, err, errlen);
+}
+
 static void
 test_quarantine_roundtrip(void **state)
 {
@@ -836,12 +845,11 @@ test_release_delete_tombstone(void **state)
     assert_string_not_equal(a, b);
 
     /* release: who and when are recorded; the file stays */
-    assert_int_equal(wp_store_quarantine_release(s, a, "alice", 5555, err, sizeof err), WP_OK);
-    assert_int_equal(wp_store_quarantine_release(s, a, "alice", 0, err, sizeof err), WP_EINVAL);
-    assert_str_contains(err, "released");
-    assert_int_equal(wp_store_quarantine_release(s, a, NULL, 0, err, sizeof err), WP_EINVAL);
-    assert_int_equal(wp_store_quarantine_release(s, "0000000000000000", "x", 0, err, sizeof err),
-                     WP_ENOTFOUND);
+    assert_int_equal(release(s, a, "alice", 5555, err, sizeof err), WP_OK);
+    assert_int_equal(release(s, a, "alice", 0, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "already released by alice");
+    assert_int_equal(release(s, a, NULL, 0, err, sizeof err), WP_EINVAL);
+    assert_int_equal(release(s, "0000000000000000", "x", 0, err, sizeof err), WP_ENOTFOUND);
     wp_quarantine_message *m = NULL;
     assert_int_equal(wp_store_quarantine_get(s, a, &m, err, sizeof err), WP_OK);
     assert_int_equal(m->entry.state, WP_QUARANTINE_RELEASED);
@@ -857,7 +865,7 @@ test_release_delete_tombstone(void **state)
     assert_str_contains(err, "deleted by bob");
     assert_int_equal(wp_store_quarantine_delete(s, a, "bob", err, sizeof err), WP_EINVAL);
     assert_str_contains(err, "deleted");
-    assert_int_equal(wp_store_quarantine_release(s, a, "carol", 0, err, sizeof err), WP_EINVAL);
+    assert_int_equal(release(s, a, "carol", 0, err, sizeof err), WP_EINVAL);
     assert_int_equal(wp_store_quarantine_delete(s, "ffffffffffffffff", "bob", err, sizeof err),
                      WP_ENOTFOUND);
 
@@ -881,6 +889,256 @@ test_release_delete_tombstone(void **state)
     /* the decision itself is still an event */
     assert_int_equal(db_count(&t, "SELECT count(*) FROM decisions"), 2);
 
+    wp_store_close(s);
+    wp_report_free(r);
+    wpt_free(c);
+    tdir_remove(&t);
+}
+
+/* held -> releasing -> released: one claim at a time, a failed sending returns it, a stale
+ * claim is taken over and its first owner can no longer settle it */
+static void
+test_release_claim(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_report *r = wpt_scan_fixture(c, "double_ext.eml");
+    wp_store *s = store_open(&t, true);
+    char a[WP_QUARANTINE_REF_SIZE], k1[WP_QUARANTINE_REF_SIZE], k2[WP_QUARANTINE_REF_SIZE];
+    char k3[WP_QUARANTINE_REF_SIZE], err[512];
+    assert_int_equal(quarantine(s, r, NULL, "first", 5, a, err, sizeof err), WP_OK);
+
+    long long t0 = (long long)time(NULL); /* delete judges claims by the clock */
+    assert_int_equal(wp_store_quarantine_claim(s, a, "alice", t0, k1, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_quarantine_claim(s, a, "bob", t0 + 10, k2, err, sizeof err),
+                     WP_EINVAL);
+    assert_str_contains(err, "already being released by alice");
+    /* a live claim keeps its file: no delete under a sending release */
+    assert_int_equal(wp_store_quarantine_delete(s, a, "bob", err, sizeof err), WP_EINVAL);
+    wp_quarantine_message *m = NULL;
+    assert_int_equal(wp_store_quarantine_get(s, a, &m, err, sizeof err), WP_OK);
+    assert_int_equal(m->entry.state, WP_QUARANTINE_RELEASING);
+    assert_string_equal(m->entry.claimed_by, "alice");
+    assert_int_equal(m->entry.claimed_at, t0);
+    wp_quarantine_message_free(m);
+
+    /* a failed sending: back to held, and only with the claim's own token */
+    assert_int_equal(wp_store_quarantine_unclaim(s, a, "0123456789abcdef", err, sizeof err),
+                     WP_EINVAL);
+    assert_str_contains(err, "no longer ours");
+    assert_int_equal(wp_store_quarantine_unclaim(s, a, k1, err, sizeof err), WP_OK);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM quarantine WHERE state = 'held'"), 1);
+
+    /* bob claims, dies; after the timeout carol takes it over and bob cannot settle it */
+    assert_int_equal(wp_store_quarantine_claim(s, a, "bob", 2000, k2, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_quarantine_claim(s, a, "carol", 2000 + WP_QUARANTINE_CLAIM_TIMEOUT - 1,
+                                               k3, err, sizeof err),
+                     WP_EINVAL);
+    assert_int_equal(wp_store_quarantine_claim(s, a, "carol", 2000 + WP_QUARANTINE_CLAIM_TIMEOUT,
+                                               k3, err, sizeof err),
+                     WP_OK);
+    assert_string_not_equal(k2, k3);
+    assert_int_equal(wp_store_quarantine_release(s, a, k2, 0, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "claimed by carol");
+    assert_int_equal(wp_store_quarantine_release(s, a, k3, 3000, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_quarantine_unclaim(s, a, k3, err, sizeof err), WP_EINVAL);
+    assert_int_equal(wp_store_quarantine_get(s, a, &m, err, sizeof err), WP_OK);
+    assert_int_equal(m->entry.state, WP_QUARANTINE_RELEASED);
+    assert_string_equal(m->entry.released_by, "carol");
+    assert_int_equal(m->entry.released_at, 3000);
+    wp_quarantine_message_free(m);
+    assert_int_equal(wp_store_quarantine_claim(s, a, "dave", 0, k1, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "already released by carol");
+
+    wp_store_close(s);
+    wp_report_free(r);
+    wpt_free(c);
+    tdir_remove(&t);
+}
+
+typedef struct claimer {
+    const tdir *t;
+    const char *ref;
+    pthread_barrier_t *go;
+    wp_status st;
+} claimer;
+
+static void *
+claim_thread(void *arg)
+{
+    claimer *cl = arg;
+    wp_store *s = store_open(cl->t, true); /* a connection of its own, as another process */
+    char k[WP_QUARANTINE_REF_SIZE], err[512];
+    pthread_barrier_wait(cl->go);
+    cl->st = wp_store_quarantine_claim(s, cl->ref, "racer", 0, k, err, sizeof err);
+    wp_store_close(s);
+    return NULL;
+}
+
+/* eight connections claim one message at the same moment: exactly one wins */
+static void
+test_claim_race(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_report *r = wpt_scan_fixture(c, "double_ext.eml");
+    wp_store *s = store_open(&t, true);
+    char a[WP_QUARANTINE_REF_SIZE], err[512];
+    assert_int_equal(quarantine(s, r, NULL, "first", 5, a, err, sizeof err), WP_OK);
+    enum { N = 8 };
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, N);
+    claimer cl[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        cl[i] = (claimer){.t = &t, .ref = a, .go = &go, .st = WP_EINTERNAL};
+        assert_int_equal(pthread_create(&th[i], NULL, claim_thread, &cl[i]), 0);
+    }
+    int won = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        won += cl[i].st == WP_OK;
+        refused += cl[i].st == WP_EINVAL;
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(won, 1);
+    assert_int_equal(refused, N - 1);
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM quarantine WHERE state = 'releasing'"), 1);
+    wp_store_close(s);
+    wp_report_free(r);
+    wpt_free(c);
+    tdir_remove(&t);
+}
+
+/* a copy cut by a size limit is recorded, shown and never released or re-injected */
+static void
+test_truncated_copy(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_report *r = wpt_scan_fixture(c, "double_ext.eml");
+    wp_store *s = store_open(&t, true);
+    char a[WP_QUARANTINE_REF_SIZE], b[WP_QUARANTINE_REF_SIZE], k[WP_QUARANTINE_REF_SIZE];
+    char err[512];
+    wp_store_decision d = {.report = r, .queue_id = "4XyZ1abc", .whole_size = 100};
+    assert_int_equal(wp_store_quarantine(s, &d, (const uint8_t *)"first", 5, a, NULL, err,
+                                         sizeof err),
+                     WP_OK);
+    d.whole_size = 5; /* the whole message: not cut */
+    assert_int_equal(wp_store_quarantine(s, &d, (const uint8_t *)"whole", 5, b, NULL, err,
+                                         sizeof err),
+                     WP_OK);
+
+    wp_quarantine_message *m = NULL;
+    assert_int_equal(wp_store_quarantine_get(s, a, &m, err, sizeof err), WP_OK);
+    assert_true(m->entry.truncated);
+    assert_int_equal(m->entry.whole_size, 100);
+    assert_string_equal(m->entry.queue_id, "4XyZ1abc");
+    /* even a caller that skips the claim cannot send it */
+    assert_int_equal(wp_deliver_reinject(m, "127.0.0.1:1", "x", 100, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "truncated");
+    wp_quarantine_message_free(m);
+
+    assert_int_equal(wp_store_quarantine_claim(s, a, "alice", 0, k, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "truncated");
+    assert_str_contains(err, "first 5 bytes of a message of 100 bytes");
+    assert_str_contains(err, "4XyZ1abc");
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM quarantine WHERE state = 'held'"), 2);
+
+    assert_int_equal(wp_store_quarantine_get(s, b, &m, err, sizeof err), WP_OK);
+    assert_false(m->entry.truncated);
+    assert_int_equal(m->entry.whole_size, 0);
+    /* not claimed: the sender refuses it too */
+    assert_int_equal(wp_deliver_reinject(m, "127.0.0.1:1", "x", 100, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "not claimed");
+    wp_quarantine_message_free(m);
+    assert_int_equal(wp_store_quarantine_claim(s, b, "alice", 0, k, err, sizeof err), WP_OK);
+
+    wp_quarantine_list *ql = NULL;
+    wp_quarantine_filter qf;
+    wp_quarantine_filter_init(&qf);
+    assert_int_equal(wp_store_quarantine_list(s, &qf, &ql, err, sizeof err), WP_OK);
+    assert_int_equal(ql->n, 2);
+    assert_int_equal(ql->entries[0].truncated + ql->entries[1].truncated, 1);
+    wp_quarantine_list_free(ql);
+
+    wp_store_close(s);
+    wp_report_free(r);
+    wpt_free(c);
+    tdir_remove(&t);
+}
+
+static void
+db_exec(const tdir *t, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* migration 3 on a version 2 store: rows kept, the states allowed grow, and a row whose
+ * decision has LIMIT_MESSAGE_SIZE (how a cut copy showed before) is marked truncated */
+static void
+test_migration_3(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wpt_ctx *c = wpt_new(NULL, false);
+    wp_report *r = wpt_scan_fixture(c, "double_ext.eml");
+    wp_store *s = store_open(&t, true);
+    char a[WP_QUARANTINE_REF_SIZE], b[WP_QUARANTINE_REF_SIZE], err[512];
+    assert_int_equal(quarantine(s, r, NULL, "first", 5, a, err, sizeof err), WP_OK);
+    assert_int_equal(quarantine(s, r, NULL, "second", 6, b, err, sizeof err), WP_OK);
+    assert_int_equal(release(s, b, "alice", 77, err, sizeof err), WP_OK);
+    wp_store_close(s);
+    /* back to the version 2 shape of the table */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "BEGIN;"
+             "CREATE TABLE q2 AS SELECT ref, decision_id, created, size, sha256, state,"
+             " released_by, released_at, deleted_by, deleted_at, delete_reason FROM quarantine;"
+             "DROP TABLE quarantine;"
+             "CREATE TABLE quarantine(ref TEXT PRIMARY KEY, decision_id INTEGER NOT NULL UNIQUE"
+             " REFERENCES decisions(id), created INTEGER NOT NULL, size INTEGER NOT NULL,"
+             " sha256 TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'held' CHECK (state IN"
+             " ('held', 'released', 'deleted')), released_by TEXT, released_at INTEGER,"
+             " deleted_by TEXT, deleted_at INTEGER, delete_reason TEXT);"
+             "INSERT INTO quarantine SELECT * FROM q2; DROP TABLE q2;"
+             "INSERT INTO findings(decision_id, seq, code, category, weight, contribution)"
+             " SELECT decision_id, 999, 'LIMIT_MESSAGE_SIZE', 'anomaly', 1, 1 FROM quarantine"
+             " WHERE ref = '%s';"
+             "DELETE FROM schema_version WHERE version = 3; COMMIT;",
+             a);
+    db_exec(&t, sql);
+    s = store_open(&t, true);
+    assert_int_equal(wp_store_schema_version(s), 3);
+    wp_quarantine_message *m = NULL;
+    assert_int_equal(wp_store_quarantine_get(s, a, &m, err, sizeof err), WP_OK);
+    assert_true(m->entry.truncated);
+    assert_int_equal(m->entry.state, WP_QUARANTINE_HELD);
+    wp_quarantine_message_free(m);
+    assert_int_equal(wp_store_quarantine_get(s, b, &m, err, sizeof err), WP_OK);
+    assert_false(m->entry.truncated);
+    assert_int_equal(m->entry.state, WP_QUARANTINE_RELEASED);
+    assert_string_equal(m->entry.released_by, "alice");
+    wp_quarantine_message_free(m);
+    char k[WP_QUARANTINE_REF_SIZE];
+    assert_int_equal(wp_store_quarantine_claim(s, a, "bob", 0, k, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "truncated");
+    assert_int_equal(db_count(&t, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                                  "'quarantine_state'"),
+                     1);
     wp_store_close(s);
     wp_report_free(r);
     wpt_free(c);
@@ -923,7 +1181,7 @@ test_retention(void **state)
     assert_int_equal(quarantine(s, r, NULL, "gone", 4, gone, err, sizeof err), WP_OK);
     age_file(&t, old, 40);
     age_file(&t, mid, 10);
-    assert_int_equal(wp_store_quarantine_release(s, mid, "alice", 0, err, sizeof err), WP_OK);
+    assert_int_equal(release(s, mid, "alice", 0, err, sizeof err), WP_OK);
 
     /* 30 days: only the 40-day-old file */
     wp_quarantine_list *del = NULL;
@@ -976,19 +1234,6 @@ test_retention(void **state)
 }
 
 /* ---- store retention (wp_store_prune) ---- */
-
-/* SQL on the database file through a second connection; the caller formats it. */
-static void
-db_exec(const tdir *t, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
-}
 
 static long long
 db_has(const tdir *t, const char *table, long long id)
@@ -1236,6 +1481,10 @@ main(int argc, char **argv)
         cmocka_unit_test(test_quarantine_db_locked),
         cmocka_unit_test(test_spool_not_a_directory),
         cmocka_unit_test(test_release_delete_tombstone),
+        cmocka_unit_test(test_release_claim),
+        cmocka_unit_test(test_claim_race),
+        cmocka_unit_test(test_truncated_copy),
+        cmocka_unit_test(test_migration_3),
         cmocka_unit_test(test_retention),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_prune_batches),

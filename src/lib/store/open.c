@@ -28,16 +28,26 @@ static const char *const stmt_sql[SQ__COUNT] = {
         "INSERT INTO findings(decision_id, seq, code, category, weight, contribution, evidence,"
         " \"where\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [SQ_INSERT_RCPT] = "INSERT INTO recipients(decision_id, seq, rcpt) VALUES (?1, ?2, ?3)",
-    [SQ_INSERT_QUARANTINE] = "INSERT INTO quarantine(ref, decision_id, created, size, sha256)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQ_INSERT_QUARANTINE] = "INSERT INTO quarantine(ref, decision_id, created, size, sha256,"
+                             " truncated, whole_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_SELECT_FINDINGS] = "SELECT code, category, weight, contribution, evidence, \"where\""
                            " FROM findings WHERE decision_id = ?1 ORDER BY seq",
     [SQ_SELECT_RCPT] = "SELECT rcpt FROM recipients WHERE decision_id = ?1 ORDER BY seq",
     [SQ_SELECT_QUARANTINE] = QUARANTINE_SELECT " WHERE q.ref = ?1",
-    [SQ_RELEASE] = "UPDATE quarantine SET state = 'released', released_by = ?2, released_at = ?3"
-                   " WHERE ref = ?1 AND state = 'held'",
+    /* the claim: one statement, so one transaction; whoever changes the row owns it. A held
+     * row, or a claim older than ?5 (its process died), never a truncated copy. */
+    [SQ_CLAIM] = "UPDATE quarantine SET state = 'releasing', claim = ?2, claimed_by = ?3,"
+                 " claimed_at = ?4 WHERE ref = ?1 AND truncated = 0 AND (state = 'held'"
+                 " OR (state = 'releasing' AND claimed_at <= ?4 - ?5))",
+    [SQ_RELEASE] = "UPDATE quarantine SET state = 'released', released_by = claimed_by,"
+                   " released_at = ?3, claim = NULL WHERE ref = ?1 AND state = 'releasing'"
+                   " AND claim = ?2",
+    [SQ_UNCLAIM] = "UPDATE quarantine SET state = 'held', claim = NULL, claimed_by = NULL,"
+                   " claimed_at = NULL WHERE ref = ?1 AND state = 'releasing' AND claim = ?2",
+    /* a live claim keeps the file: its owner may be sending it right now */
     [SQ_TOMBSTONE] = "UPDATE quarantine SET state = 'deleted', deleted_by = ?2, deleted_at = ?3,"
-                     " delete_reason = ?4 WHERE ref = ?1 AND state != 'deleted'",
+                     " delete_reason = ?4 WHERE ref = ?1 AND state != 'deleted'"
+                     " AND NOT (state = 'releasing' AND claimed_at > ?3 - ?5)",
     [SQ_SELECT_LIVE] = "SELECT ref FROM quarantine WHERE state != 'deleted' ORDER BY created",
 };
 

@@ -8,6 +8,9 @@
  *   delete:  transaction open, row turned into a tombstone -> file unlinked, directory
  *            fsynced -> commit. If the unlink fails the transaction is rolled back; so a
  *            file is never removed without its tombstone (nothing is deleted silently).
+ *   release: held -> releasing (the claim, one UPDATE whose changes() says who won) ->
+ *            the caller re-injects -> released, or back to held when that failed. A claim
+ *            older than WP_QUARANTINE_CLAIM_TIMEOUT belongs to a process that died.
  * A crash between the rename and the commit of a keep leaves a file without a row; it is
  * never deleted by retention, which works from the rows (docs/STORE.md).
  */
@@ -20,20 +23,22 @@
 
 #define ENTRY_ARENA_BUDGET ((size_t)64 << 20)
 
-static const char *const state_names[] = {"held", "released", "deleted"};
+static const char *const state_names[] = {"held", "releasing", "released", "deleted"};
+#define N_STATES (sizeof state_names / sizeof state_names[0])
 
 const char *
 wp_quarantine_state_name(wp_quarantine_state st)
 {
-    return (unsigned)st < 3 ? state_names[st] : "unknown";
+    return (unsigned)st < N_STATES ? state_names[st] : "unknown";
 }
 
 static wp_quarantine_state
 state_from_name(const char *name)
 {
-    for (int i = 0; name != NULL && i < 3; i++)
+    for (int i = 0; name != NULL && i < (int)N_STATES; i++) {
         if (strcmp(name, state_names[i]) == 0)
             return (wp_quarantine_state)i;
+    }
     return WP_QUARANTINE_DELETED; /* unreachable: a CHECK constraint keeps the names */
 }
 
@@ -53,6 +58,22 @@ check_ref(wp_store *s, const char *ref, char *err, size_t errlen)
         return true;
     snprintf(err, errlen, "quarantine: '%.40s' is not a quarantine reference (16 hex digits)",
              ref != NULL ? ref : "(null)");
+    return false;
+}
+
+/* Whether raw is only the first part of the message: the front end says so (whole_size), or
+ * the scan found the message over max_message_bytes, which is how a cut copy shows when the
+ * front end did not say. */
+static bool
+copy_truncated(const wp_store_decision *d, size_t len)
+{
+    if (d->whole_size > (uint64_t)len)
+        return true;
+    for (size_t i = 0; i < d->report->n_findings; i++) {
+        const char *code = d->report->findings[i].code;
+        if (code != NULL && strcmp(code, "LIMIT_MESSAGE_SIZE") == 0)
+            return true;
+    }
     return false;
 }
 
@@ -94,6 +115,9 @@ wp_store_quarantine(wp_store *s, const wp_store_decision *d, const uint8_t *raw,
         sqlite3_bind_int64(st, 3, d->time != 0 ? d->time : now);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
         sqlite3_bind_text(st, 5, sha, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, copy_truncated(d, len) ? 1 : 0);
+        if (d->whole_size > (uint64_t)len)
+            sqlite3_bind_int64(st, 7, (sqlite3_int64)d->whole_size);
         if (sqlite3_step(st) != SQLITE_DONE)
             ret = wp_store_fail_db(s, "cannot index the quarantined message", err, errlen);
         sqlite3_reset(st);
@@ -149,6 +173,11 @@ read_entry(wp_arena *a, sqlite3_stmt *st, wp_quarantine_entry *e, wp_envelope *e
         env->authenticated = sqlite3_column_int(st, 20) != 0;
         env->time = sqlite3_column_int64(st, 21);
     }
+    e->truncated = sqlite3_column_int(st, 22) != 0;
+    e->whole_size = (uint64_t)sqlite3_column_int64(st, 23);
+    e->claimed_by = wp_store_col_text(a, st, 24);
+    e->claimed_at = sqlite3_column_int64(st, 25);
+    e->queue_id = wp_store_col_text(a, st, 26);
 }
 
 void
@@ -373,33 +402,148 @@ explain_unchanged(wp_store *s, const char *ref, const char *verb, char *err, siz
     return ret;
 }
 
+/* Why a claim was refused, from the row as it is now: err says who holds it, or why a
+ * truncated copy is never sent and where the whole message may be. */
+static wp_status
+explain_claim(wp_store *s, const char *ref, char *err, size_t errlen)
+{
+    wp_arena *a = wp_arena_new(ENTRY_ARENA_BUDGET);
+    if (a == NULL) {
+        (void)snprintf(err, errlen, "store %s: out of memory", s->db_path);
+        return WP_ENOMEM;
+    }
+    wp_quarantine_entry e = {0};
+    wp_status ret = select_entry(s, a, ref, &e, NULL, err, errlen);
+    if (ret != WP_OK)
+        goto out;
+    ret = WP_EINVAL;
+    if (e.truncated && (e.state == WP_QUARANTINE_HELD || e.state == WP_QUARANTINE_RELEASING)) {
+        char whole[64] = "of unknown size";
+        if (e.whole_size > 0)
+            (void)snprintf(whole, sizeof whole, "of %llu bytes", (unsigned long long)e.whole_size);
+        (void)snprintf(err, errlen,
+                       "quarantine: refusing to release %s: the spool copy is truncated (only "
+                       "the first %llu bytes of a message %s were kept) and is never re-injected; "
+                       "%s%s%s",
+                       ref, (unsigned long long)e.size, whole,
+                       e.queue_id != NULL ? "the MTA may hold the whole message as queue id " : "",
+                       e.queue_id != NULL ? e.queue_id : "the original was not kept",
+                       e.queue_id != NULL ? " (Postfix: postsuper -H)" : "");
+    } else if (e.state == WP_QUARANTINE_RELEASING) {
+        (void)snprintf(err, errlen,
+                       "quarantine: %s is already being released by %s since %lld (a claim is "
+                       "taken to be abandoned after %d s)",
+                       ref, e.claimed_by != NULL ? e.claimed_by : "?", e.claimed_at,
+                       WP_QUARANTINE_CLAIM_TIMEOUT);
+    } else if (e.state == WP_QUARANTINE_RELEASED) {
+        (void)snprintf(err, errlen, "quarantine: %s was already released by %s at %lld", ref,
+                       e.released_by != NULL ? e.released_by : "?", e.released_at);
+    } else {
+        (void)snprintf(err, errlen, "quarantine: cannot release message %s: it is %s", ref,
+                       wp_quarantine_state_name(e.state));
+    }
+out:
+    wp_arena_free(a);
+    return ret;
+}
+
+static bool
+check_claim(const char *claim, char *err, size_t errlen)
+{
+    if (wp_spool_ref_valid(claim))
+        return true;
+    (void)snprintf(err, errlen, "quarantine: not a release claim (16 hex digits)");
+    return false;
+}
+
+/* Runs one claim statement (SQ_CLAIM, SQ_RELEASE, SQ_UNCLAIM) on ref, under the mutex;
+ * *changed: whether it changed the row. */
+static wp_status
+claim_step(wp_store *s, store_stmt k, const char *ref, const char *claim, const char *by,
+           long long when, bool *changed, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = wp_store_stmt(s, k);
+    if (st == NULL)
+        return wp_store_fail_db(s, "cannot release", err, errlen);
+    sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, claim, -1, SQLITE_STATIC);
+    if (k == SQ_CLAIM) {
+        sqlite3_bind_text(st, 3, by, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, when);
+        sqlite3_bind_int64(st, 5, WP_QUARANTINE_CLAIM_TIMEOUT);
+    } else if (k == SQ_RELEASE) {
+        sqlite3_bind_int64(st, 3, when);
+    }
+    int rc = sqlite3_step(st);
+    *changed = sqlite3_changes(s->db) == 1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? WP_OK : wp_store_fail_db(s, "cannot release", err, errlen);
+}
+
 wp_status
-wp_store_quarantine_release(wp_store *s, const char *ref, const char *by, long long when, char *err,
-                            size_t errlen)
+wp_store_quarantine_claim(wp_store *s, const char *ref, const char *by, long long now,
+                          char claim[WP_QUARANTINE_REF_SIZE], char *err, size_t errlen)
 {
     if (!check_ref(s, ref, err, errlen) || !check_actor(s, by, err, errlen))
         return WP_EINVAL;
+    char token[WP_QUARANTINE_REF_SIZE];
+    wp_spool_new_ref(token); /* 64 random bits: no other claim has it */
+    bool changed = false;
     pthread_mutex_lock(&s->mu);
-    wp_status ret = WP_OK;
-    sqlite3_stmt *st = wp_store_stmt(s, SQ_RELEASE);
-    if (st == NULL) {
-        ret = wp_store_fail_db(s, "cannot release", err, errlen);
-        goto out;
+    wp_status ret = claim_step(s, SQ_CLAIM, ref, token, by, now != 0 ? now : (long long)time(NULL),
+                               &changed, err, errlen);
+    if (ret == WP_OK && !changed)
+        ret = explain_claim(s, ref, err, errlen);
+    pthread_mutex_unlock(&s->mu);
+    if (ret == WP_OK)
+        memcpy(claim, token, sizeof token);
+    return ret;
+}
+
+/* Releases or unclaims; a claim that changed nothing is no longer the caller's. */
+static wp_status
+settle(wp_store *s, store_stmt k, const char *ref, const char *claim, long long when, char *err,
+       size_t errlen)
+{
+    if (!check_ref(s, ref, err, errlen) || !check_claim(claim, err, errlen))
+        return WP_EINVAL;
+    bool changed = false;
+    pthread_mutex_lock(&s->mu);
+    wp_status ret = claim_step(s, k, ref, claim, NULL, when, &changed, err, errlen);
+    if (ret == WP_OK && !changed) {
+        wp_arena *a = wp_arena_new(ENTRY_ARENA_BUDGET);
+        wp_quarantine_entry e = {0};
+        ret = a != NULL ? select_entry(s, a, ref, &e, NULL, err, errlen) : WP_ENOMEM;
+        if (ret == WP_OK) {
+            (void)snprintf(err, errlen,
+                           "quarantine: the release claim on %s is no longer ours: it is %s%s%s",
+                           ref, wp_quarantine_state_name(e.state),
+                           e.claimed_by != NULL ? ", claimed by " : "",
+                           e.claimed_by != NULL ? e.claimed_by : "");
+            ret = WP_EINVAL;
+        } else if (ret == WP_ENOMEM) {
+            (void)snprintf(err, errlen, "store %s: out of memory", s->db_path);
+        }
+        wp_arena_free(a);
     }
-    sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, when != 0 ? when : (long long)time(NULL));
-    int rc = sqlite3_step(st);
-    int changed = sqlite3_changes(s->db);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        ret = wp_store_fail_db(s, "cannot release", err, errlen);
-    else if (changed == 0)
-        ret = explain_unchanged(s, ref, "release", err, errlen);
-out:
     pthread_mutex_unlock(&s->mu);
     return ret;
+}
+
+wp_status
+wp_store_quarantine_release(wp_store *s, const char *ref, const char *claim, long long when,
+                            char *err, size_t errlen)
+{
+    return settle(s, SQ_RELEASE, ref, claim, when != 0 ? when : (long long)time(NULL), err,
+                  errlen);
+}
+
+wp_status
+wp_store_quarantine_unclaim(wp_store *s, const char *ref, const char *claim, char *err,
+                            size_t errlen)
+{
+    return settle(s, SQ_UNCLAIM, ref, claim, 0, err, errlen);
 }
 
 /* Under the mutex: tombstone the row and unlink the file in one transaction. */
@@ -419,6 +563,7 @@ tombstone(wp_store *s, const char *ref, const char *by, const char *reason, char
     sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (long long)time(NULL));
     sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, WP_QUARANTINE_CLAIM_TIMEOUT);
     int rc = sqlite3_step(st);
     int changed = sqlite3_changes(s->db);
     sqlite3_reset(st);

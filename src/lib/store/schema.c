@@ -101,6 +101,32 @@ static const char *const migrations[] = {
     " offset INTEGER NOT NULL, head_hash INTEGER NOT NULL, head_len INTEGER NOT NULL,"
     " size INTEGER NOT NULL DEFAULT 0, updated REAL NOT NULL);"
     "CREATE TABLE correlation_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+
+    /* 3: release claims and truncated copies (docs/STORE.md). A 'releasing' state with the
+     * claim's token, who took it and when, so two releases never both re-inject; and
+     * whether the spool copy is only the first part of the message (whole_size: the
+     * message's size when known). SQLite cannot change a CHECK constraint in place, so the
+     * table is rebuilt. Rows kept before this version are marked truncated when their
+     * decision has the LIMIT_MESSAGE_SIZE finding: that is how a cut copy showed then. */
+    "CREATE TABLE quarantine_v3("
+    " ref TEXT PRIMARY KEY,"
+    " decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),"
+    " created INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'held'"
+    "  CHECK (state IN ('held', 'releasing', 'released', 'deleted')),"
+    " released_by TEXT, released_at INTEGER,"
+    " deleted_by TEXT, deleted_at INTEGER, delete_reason TEXT,"
+    " claim TEXT, claimed_by TEXT, claimed_at INTEGER,"
+    " truncated INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)), whole_size INTEGER);"
+    "INSERT INTO quarantine_v3(ref, decision_id, created, size, sha256, state, released_by,"
+    " released_at, deleted_by, deleted_at, delete_reason)"
+    " SELECT ref, decision_id, created, size, sha256, state, released_by, released_at,"
+    " deleted_by, deleted_at, delete_reason FROM quarantine;"
+    "UPDATE quarantine_v3 SET truncated = 1 WHERE decision_id IN"
+    " (SELECT decision_id FROM findings WHERE code = 'LIMIT_MESSAGE_SIZE');"
+    "DROP TABLE quarantine;"
+    "ALTER TABLE quarantine_v3 RENAME TO quarantine;"
+    "CREATE INDEX quarantine_state ON quarantine(state, created);",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -39,7 +39,9 @@ typedef enum store_stmt {
     SQ_SELECT_FINDINGS,
     SQ_SELECT_RCPT,
     SQ_SELECT_QUARANTINE,
+    SQ_CLAIM,
     SQ_RELEASE,
+    SQ_UNCLAIM,
     SQ_TOMBSTONE,
     SQ_SELECT_LIVE,
     SQ__COUNT
@@ -85,7 +87,8 @@ wp_direction wp_store_direction_from_name(const char *name);
     "SELECT q.ref, q.decision_id, q.created, q.size, q.sha256, q.state, q.released_by,"        \
     " q.released_at, q.deleted_by, q.deleted_at, q.delete_reason, d.mail_from, d.hdr_subject," \
     " d.hdr_from, d.verdict, d.severity, d.client_ip, d.client_name, d.helo, d.direction,"     \
-    " d.authenticated, d.arrival FROM quarantine q JOIN decisions d ON d.id = q.decision_id"
+    " d.authenticated, d.arrival, q.truncated, q.whole_size, q.claimed_by, q.claimed_at,"     \
+    " d.queue_id FROM quarantine q JOIN decisions d ON d.id = q.decision_id"
 
 /* The statement for one combination of filter clauses (mask of bits 0..EVF__COUNT-1),
  * prepared on first use into cache[mask]; clauses[i] is used when bit i is set. */

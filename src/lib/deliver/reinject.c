@@ -1,6 +1,9 @@
 /*
  * reinject.c - a released message goes back into the mail flow over SMTP.
  *
+ * Apart from the store (src/lib/store), which must not depend on the SMTP client: the store
+ * keeps messages, this module sends them.
+ *
  * To its original envelope (sender and every recorded recipient), byte for byte, with one
  * trace header in front saying who released it: a recipient who sees the message days late
  * can tell why, and the MTA's log ties the delivery to the reference. The server should be
@@ -13,7 +16,7 @@
 #include <time.h>
 
 #include "alert/smtp.h"
-#include "store/store_int.h"
+#include "watchpost/deliver.h"
 
 /* A value for a header line: printable ASCII only, so a name cannot fold or inject. */
 static void
@@ -26,11 +29,22 @@ header_safe(char *dst, size_t cap, const char *src)
 }
 
 wp_status
-wp_quarantine_reinject(const wp_quarantine_message *m, const char *smtp_url, const char *by,
-                       long timeout_ms, char *err, size_t errlen)
+wp_deliver_reinject(const wp_quarantine_message *m, const char *smtp_url, const char *by,
+                    long timeout_ms, char *err, size_t errlen)
 {
     if (m == NULL || smtp_url == NULL || *smtp_url == '\0') {
         snprintf(err, errlen, "release: no SMTP server to re-inject into");
+        return WP_EINVAL;
+    }
+    /* the store refuses to claim these; a caller that skipped the claim is refused here */
+    if (m->entry.truncated) {
+        (void)snprintf(err, errlen, "release: %s is a truncated copy and is never re-injected",
+                       m->entry.ref);
+        return WP_EINVAL;
+    }
+    if (m->entry.state != WP_QUARANTINE_RELEASING) {
+        (void)snprintf(err, errlen, "release: %s is %s, not claimed for release", m->entry.ref,
+                       wp_quarantine_state_name(m->entry.state));
         return WP_EINVAL;
     }
     if (m->env.n_rcpt == 0) {
