@@ -3,7 +3,9 @@
 # environment on its own: the front ends own the process (docs/DESIGN.md). The check is on
 # what the archive's objects leave undefined, so a new call anywhere in src/lib fails it.
 # With the source tree it also checks the modules' own layering: the store keeps messages and
-# never includes the SMTP client or anything else of alert/ (alert/*.h, watchpost/alert.h) (re-injection is deliver/'s job).
+# never includes the SMTP client or anything else of alert/ (alert/*.h, watchpost/alert.h) (re-injection is deliver/'s job),
+# and no module outside the store includes its internals (store_int.h; store_sql.h is the
+# narrow interface for the correlator's tables).
 # usage: layering_lib.sh LIBWATCHPOST.a [SOURCE_DIR]
 set -u
 LIB=$1
@@ -34,7 +36,15 @@ if [ -n "$SRC" ]; then
     echo "FAIL: the store includes alert/: $inc"
     n=$((n + 1))
   fi
-  passed=2
+  # a module with tables in the store (the correlator) uses store/store_sql.h, never the
+  # store's internals
+  inc=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*store_int\.h"' \
+    "$SRC"/src/lib/*/*.c "$SRC"/src/lib/*/*.h 2>/dev/null | grep -v "/src/lib/store/")
+  if [ -n "$inc" ]; then
+    echo "FAIL: outside the store, store_int.h is included: $inc"
+    n=$((n + 1))
+  fi
+  passed=3
 fi
 [ $n -eq 0 ] || exit 1
 echo "$passed passed, 0 failed"

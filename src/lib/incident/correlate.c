@@ -31,7 +31,7 @@
 #include <time.h>
 
 #include "core/util.h"
-#include "store/store_int.h"
+#include "store/store_sql.h"
 #include "watchpost/incident.h"
 #include "watchpost/netlist.h"
 
@@ -161,7 +161,7 @@ prep(wp_correlator *c, const char *sql, sqlite3_stmt **st)
             return SQLITE_OK;
         }
         if (c->stmts[i].sql == NULL) {
-            int rc = sqlite3_prepare_v3(c->store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+            int rc = sqlite3_prepare_v3(wp_store_sqlite(c->store), sql, -1, SQLITE_PREPARE_PERSISTENT,
                                         &c->stmts[i].st, NULL);
             if (rc != SQLITE_OK)
                 return rc;
@@ -319,7 +319,7 @@ inc_touch(wp_correlator *c, int64_t id, double first, double last)
 static bool
 inc_create(wp_correlator *c, int sev, const char *title, double ts, const char *reason, int64_t *id)
 {
-    sqlite3 *db = c->store->db;
+    sqlite3 *db = wp_store_sqlite(c->store);
     double now = wp_wall_now();
     if (!sql_run(c,
                  "INSERT INTO incidents(severity, title, first_evidence, last_evidence, "
@@ -482,7 +482,7 @@ wp_correlator_host(wp_correlator *c, const wp_net_record *r, char *err, size_t e
     if (r->host_name.n > 0)
         snprintf(name, sizeof name, "%.*s", (int)(r->host_name.n < 255 ? r->host_name.n : 255),
                  r->host_name.p);
-    pthread_mutex_lock(&c->store->mu);
+    wp_store_lock(c->store);
     bool ok = sql_run(c,
                       "INSERT INTO host_map(address, user, host_name, source, seen) "
                       "VALUES (?1, nullif(?2,''), nullif(?3,''), ?4, ?5) "
@@ -490,9 +490,9 @@ wp_correlator_host(wp_correlator *c, const wp_net_record *r, char *err, size_t e
                       "user = coalesce(nullif(?2,''), user), "
                       "host_name = coalesce(nullif(?3,''), host_name), source = ?4, seen = ?5",
                       "ssssd", addr, user, name, user[0] ? "kerberos" : "dhcp", r->ts);
-    pthread_mutex_unlock(&c->store->mu);
+    wp_store_unlock(c->store);
     if (!ok) {
-        snprintf(err, errlen, "incidents: host map: %s", sqlite3_errmsg(c->store->db));
+        snprintf(err, errlen, "incidents: host map: %s", sqlite3_errmsg(wp_store_sqlite(c->store)));
         return WP_EIO;
     }
     c->stats.hosts_learned++;
@@ -600,16 +600,16 @@ correlate_mail(wp_correlator *c, const mail_row *m)
 wp_status
 wp_correlator_mail(wp_correlator *c, size_t *n_out, char *err, size_t errlen)
 {
-    sqlite3 *db = c->store->db;
+    sqlite3 *db = wp_store_sqlite(c->store);
     size_t done = 0;
     for (;;) {
-        pthread_mutex_lock(&c->store->mu);
+        wp_store_lock(c->store);
         c->n_changes = 0;
         long long last = 0;
         if (!state_get(c, "mail_decision", &last) ||
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(db));
-            pthread_mutex_unlock(&c->store->mu);
+            wp_store_unlock(c->store);
             return WP_EIO;
         }
         sqlite3_stmt *st = NULL;
@@ -646,11 +646,11 @@ wp_correlator_mail(wp_correlator *c, size_t *n_out, char *err, size_t errlen)
         if (!ok || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "incidents: mail: %s", sqlite3_errmsg(db));
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            pthread_mutex_unlock(&c->store->mu);
+            wp_store_unlock(c->store);
             return WP_EIO;
         }
         size_t nch = c->n_changes;
-        pthread_mutex_unlock(&c->store->mu);
+        wp_store_unlock(c->store);
         for (size_t i = 0; c->fn != NULL && i < nch; i++) {
             c->changes[i].ch.title = c->changes[i].title;
             c->changes[i].ch.reason = c->changes[i].reason;
@@ -816,8 +816,8 @@ correlate_net(wp_correlator *c, const wp_egress_finding *f, long long nf_id)
 wp_status
 wp_correlator_net(wp_correlator *c, const wp_egress_finding *f, char *err, size_t errlen)
 {
-    sqlite3 *db = c->store->db;
-    pthread_mutex_lock(&c->store->mu);
+    sqlite3 *db = wp_store_sqlite(c->store);
+    wp_store_lock(c->store);
     c->n_changes = 0;
     bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
     long long nf_id = 0;
@@ -835,11 +835,11 @@ wp_correlator_net(wp_correlator *c, const wp_egress_finding *f, char *err, size_
     if (!ok || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "incidents: network finding: %s", sqlite3_errmsg(db));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        pthread_mutex_unlock(&c->store->mu);
+        wp_store_unlock(c->store);
         return WP_EIO;
     }
     size_t nch = c->n_changes;
-    pthread_mutex_unlock(&c->store->mu);
+    wp_store_unlock(c->store);
     c->stats.net++;
     for (size_t i = 0; c->fn != NULL && i < nch; i++) {
         c->changes[i].ch.title = c->changes[i].title;

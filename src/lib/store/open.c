@@ -51,6 +51,24 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_SELECT_LIVE] = "SELECT ref FROM quarantine WHERE state != 'deleted' ORDER BY created",
 };
 
+void
+wp_store_lock(wp_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+}
+
+void
+wp_store_unlock(wp_store *s)
+{
+    pthread_mutex_unlock(&s->mu);
+}
+
+sqlite3 *
+wp_store_sqlite(wp_store *s)
+{
+    return s->db;
+}
+
 wp_status
 wp_store_fail_db(wp_store *s, const char *what, char *err, size_t errlen)
 {

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/arena.h"
+#include "store_sql.h"
 #include "watchpost/store.h"
 
 /* The event query is built from fixed clauses, one per filter set; the statement for each
@@ -59,8 +60,7 @@ struct wp_store {
     sqlite3_stmt *qlist[1u << EVF__COUNT];
 };
 
-/* err helpers: "store <path>: what: sqlite's message" */
-wp_status wp_store_fail_db(wp_store *s, const char *what, char *err, size_t errlen);
+/* wp_store_fail_db, wp_store_lock/unlock and wp_store_sqlite are in store_sql.h */
 /* Prepared statement number k, prepared on first use (under the mutex). */
 sqlite3_stmt *wp_store_stmt(wp_store *s, store_stmt k);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */

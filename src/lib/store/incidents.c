@@ -1,5 +1,5 @@
 /*
- * query.c - incidents read back, acknowledged and closed (`watchpost incidents`).
+ * incidents.c - incidents read back, acknowledged and closed (`watchpost incidents`).
  *
  * A list and every string and array it hands out live in one arena (core/arena.h), as the
  * store's other lists do, freed with the list.
@@ -12,7 +12,7 @@
 
 #include "core/arena.h"
 #include "core/util.h"
-#include "store/store_int.h"
+#include "store_int.h"
 #include "watchpost/incident.h"
 
 #define LIST_ARENA_BUDGET ((size_t)64 << 20)
