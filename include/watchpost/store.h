@@ -38,7 +38,7 @@
 typedef struct wp_store wp_store;
 
 /* The schema version this build writes (the number of its migrations). */
-#define WP_STORE_SCHEMA_VERSION 3
+#define WP_STORE_SCHEMA_VERSION 4
 
 /* What is kept of one decision; longer values are cut at a UTF-8 boundary. */
 #define WP_STORE_MAX_HEADER      4096 /* each header of interest, each envelope field */
@@ -52,6 +52,7 @@ typedef struct wp_store wp_store;
 #define WP_STORE_DEFAULT_LIMIT   100 /* rows per query page when the filter says 0 */
 #define WP_STORE_MAX_LIMIT       10000
 #define WP_STORE_MAX_SPOOL_BYTES ((uint64_t)256 << 20) /* one quarantined message */
+#define WP_STORE_MAX_REPORT_JSON ((size_t)8 << 20) /* a report kept whole (reports.c) */
 #define WP_QUARANTINE_REF_SIZE   17                    /* 16 lower-case hex digits and the NUL */
 /* A release claim older than this (seconds) is taken to be left by a process that died and
  * may be claimed again (docs/STORE.md, "Release"). */
@@ -111,6 +112,10 @@ typedef struct wp_event_filter {
     int64_t id;               /* just this decision; 0: any */
     int64_t before_id;        /* page: only ids below this (the last id of the previous
                                  page); 0: from the newest */
+    const char *subject;      /* Subject contains this text; NULL: any */
+    const char *sha256;       /* an attachment (or archive member) with this SHA-256, lower
+                                 case hex; NULL: any */
+    wp_direction direction;   /* WP_DIR_UNKNOWN: any */
     size_t limit;             /* rows per page; 0: WP_STORE_DEFAULT_LIMIT, capped at
                                  WP_STORE_MAX_LIMIT */
 } wp_event_filter;
@@ -158,6 +163,12 @@ typedef struct wp_event_list {
 WP_API wp_status wp_store_events(wp_store *s, const wp_event_filter *f, wp_event_list **out,
                                  char *err, size_t errlen);
 WP_API void wp_event_list_free(wp_event_list *l);
+
+/* The decision's whole report as `watchpost scan --json` wrote it (one JSON object), in
+ * *json (free() it); WP_ENOTFOUND when none was kept (too large, or recorded before schema
+ * version 4). */
+WP_API wp_status wp_store_event_report(wp_store *s, int64_t id, char **json, char *err,
+                                       size_t errlen);
 
 /* ---- the quarantine (`watchpost quarantine list|show|release|delete`) ---- */
 

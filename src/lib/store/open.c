@@ -49,6 +49,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
                      " delete_reason = ?4 WHERE ref = ?1 AND state != 'deleted'"
                      " AND NOT (state = 'releasing' AND claimed_at > ?3 - ?5)",
     [SQ_SELECT_LIVE] = "SELECT ref FROM quarantine WHERE state != 'deleted' ORDER BY created",
+    [SQ_INSERT_REPORT] = "INSERT INTO reports(decision_id, json_len, json_z) VALUES (?1, ?2, ?3)",
+    [SQ_INSERT_ATTACHMENT] = "INSERT INTO attachments(decision_id, sha256, name, type)"
+                             " VALUES (?1, ?2, ?3, ?4)",
 };
 
 void

@@ -28,6 +28,9 @@ static const char *const event_clauses[EVF__COUNT] = {
     [EVF_CODE] = "d.id IN (SELECT decision_id FROM findings WHERE code = ?9)",
     [EVF_ID] = "d.id = ?10",
     [EVF_BEFORE] = "d.id < ?11",
+    [EVF_SUBJECT] = "d.hdr_subject LIKE ?13 ESCAPE '\\'",
+    [EVF_SHA256] = "d.id IN (SELECT decision_id FROM attachments WHERE sha256 = ?14)",
+    [EVF_DIRECTION] = "d.direction = ?15",
 };
 
 static const char event_select[] =
@@ -62,6 +65,27 @@ wp_store_filtered(wp_store *s, sqlite3_stmt **cache, const char *select, const c
         cache[mask] = NULL;
     free(b.p);
     return cache[mask];
+}
+
+/* "%text%" for a LIKE with % _ and \\ escaped; arena-allocated. SQLite's LIKE folds ASCII
+ * case only: a subject search is case-insensitive for Latin letters, exact otherwise. */
+char *
+wp_store_like_text(wp_arena *a, const char *text)
+{
+    size_t n = strlen(text);
+    char *p = wp_arena_alloc_raw(a, 2 * n + 3);
+    if (p == NULL)
+        return NULL;
+    size_t o = 0;
+    p[o++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+            p[o++] = '\\';
+        p[o++] = text[i];
+    }
+    p[o++] = '%';
+    p[o] = '\0';
+    return p;
 }
 
 char *
@@ -260,6 +284,9 @@ filter_mask(const wp_event_filter *f)
     m |= f->finding_code != NULL ? 1u << EVF_CODE : 0;
     m |= f->id != 0 ? 1u << EVF_ID : 0;
     m |= f->before_id != 0 ? 1u << EVF_BEFORE : 0;
+    m |= f->subject != NULL ? 1u << EVF_SUBJECT : 0;
+    m |= f->sha256 != NULL ? 1u << EVF_SHA256 : 0;
+    m |= f->direction != WP_DIR_UNKNOWN ? 1u << EVF_DIRECTION : 0;
     return m;
 }
 
@@ -304,6 +331,10 @@ wp_store_events(wp_store *s, const wp_event_filter *f, wp_event_list **out, char
     sqlite3_bind_int64(st, 10, f->id);
     sqlite3_bind_int64(st, 11, f->before_id);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)limit + 1);
+    sqlite3_bind_text(st, 13, f->subject != NULL ? wp_store_like_text(a, f->subject) : NULL, -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, f->sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 15, wp_store_direction_name(f->direction), -1, SQLITE_STATIC);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -204,6 +204,8 @@ wp_store_insert_decision(wp_store *s, const wp_store_decision *d, long long now,
         goto out;
     if (env != NULL && (ret = insert_rcpt(s, a, rowid, env, err, errlen)) != WP_OK)
         goto out;
+    if ((ret = wp_store_insert_report(s, a, rowid, r, err, errlen)) != WP_OK)
+        goto out;
     *id = rowid;
 out:
     /* no statement may keep a pointer into the arena */

@@ -127,6 +127,41 @@ static const char *const migrations[] = {
     "DROP TABLE quarantine;"
     "ALTER TABLE quarantine_v3 RENAME TO quarantine;"
     "CREATE INDEX quarantine_state ON quarantine(state, created);",
+
+    /* 4: what the dashboard needs (docs/API.md): each decision's whole report, kept as
+     * zlib-compressed JSON so an analyst sees the MIME tree and every object later; the
+     * attachments' SHA-256 to search by; and the users, sessions, API tokens and audit log
+     * of `watchpost serve`. Secrets are never stored: passwords as Argon2id strings,
+     * session and API tokens as SHA-256 of the token. */
+    "CREATE TABLE reports("
+    " decision_id INTEGER PRIMARY KEY REFERENCES decisions(id) ON DELETE CASCADE,"
+    " json_len INTEGER NOT NULL, json_z BLOB NOT NULL);"
+    "CREATE TABLE attachments("
+    " decision_id INTEGER NOT NULL REFERENCES decisions(id) ON DELETE CASCADE,"
+    " sha256 TEXT NOT NULL, name TEXT, type TEXT);"
+    "CREATE INDEX attachments_sha256 ON attachments(sha256);"
+    "CREATE INDEX attachments_decision ON attachments(decision_id);"
+    "CREATE TABLE users("
+    " name TEXT PRIMARY KEY,"
+    " role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),"
+    " pwhash TEXT NOT NULL, created INTEGER NOT NULL,"
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)));"
+    "CREATE TABLE sessions("
+    " hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " csrf TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL,"
+    " address TEXT);"
+    "CREATE INDEX sessions_user ON sessions(user);"
+    "CREATE TABLE api_tokens("
+    " hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),"
+    " created INTEGER NOT NULL, last_used INTEGER,"
+    " revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),"
+    " UNIQUE (user, name));"
+    "CREATE TABLE audit("
+    " id INTEGER PRIMARY KEY, time INTEGER NOT NULL, user TEXT, address TEXT,"
+    " action TEXT NOT NULL, object TEXT, reason TEXT, result TEXT NOT NULL);"
+    "CREATE INDEX audit_time ON audit(time);",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

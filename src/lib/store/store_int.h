@@ -29,6 +29,9 @@ enum {
     EVF_CODE,
     EVF_ID,
     EVF_BEFORE,
+    EVF_SUBJECT,
+    EVF_SHA256,
+    EVF_DIRECTION,
     EVF__COUNT
 };
 
@@ -45,6 +48,8 @@ typedef enum store_stmt {
     SQ_UNCLAIM,
     SQ_TOMBSTONE,
     SQ_SELECT_LIVE,
+    SQ_INSERT_REPORT,
+    SQ_INSERT_ATTACHMENT,
     SQ__COUNT
 } store_stmt;
 
@@ -76,6 +81,11 @@ bool wp_store_valid_decision(const wp_store *s, const wp_store_decision *d, char
 wp_status wp_store_insert_decision(wp_store *s, const wp_store_decision *d, long long now,
                                    int64_t *id, char *err, size_t errlen);
 
+/* The report as compressed JSON and its attachments' hashes (reports.c); inside the
+ * caller's transaction, after the decision row. */
+wp_status wp_store_insert_report(wp_store *s, wp_arena *a, int64_t id, const wp_report *r,
+                                 char *err, size_t errlen);
+
 /* Text columns: names of enums and back. -1 when unknown. */
 int wp_store_verdict_from_name(const char *name);
 int wp_store_action_from_name(const char *name);
@@ -99,6 +109,8 @@ size_t wp_store_page_size(size_t limit);
 
 /* "@domain" sender filters become a LIKE pattern with % and _ escaped; arena-allocated. */
 char *wp_store_like_domain(wp_arena *a, const char *domain);
+/* "%text%" with % _ \ escaped, for a substring LIKE; arena-allocated. */
+char *wp_store_like_text(wp_arena *a, const char *text);
 /* Column text copied into the arena; NULL stays NULL. */
 const char *wp_store_col_text(wp_arena *a, sqlite3_stmt *st, int col);
 /* Recipients of a decision into the arena. */
