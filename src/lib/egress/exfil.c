@@ -138,10 +138,13 @@ static bool
 ceiling_window(const wp_egress *e, const wp_net_record *r, eg_ceiling *c, uint64_t bytes)
 {
     double w = floor(r->ts / e->cfg.volume_window) * e->cfg.volume_window;
-    if (w > c->win_start) {
-        c->win_start = w;
+    if (w > c->win_start || c->win_bytes == 0) {
+        c->win_start = w > c->win_start ? w : c->win_start;
+        c->win_first = r->ts;
         c->win_bytes = c->win_reported = c->win_max = 0;
     }
+    if (r->ts < c->win_first)
+        c->win_first = r->ts;
     /* a late record of an earlier window counts in the current one */
     c->win_bytes = add_sat(c->win_bytes, bytes);
     if (bytes > c->win_max)
@@ -174,7 +177,7 @@ eg_exfil_ceiling(wp_egress *e, eg_rec *x, eg_ceiling *c)
     f.dst_port = r->dst_port >= 0 ? r->dst_port : WP_NET_UNSET;
     double ratio = (double)bytes / (double)e->cfg.exfil_conn_bytes;
     if (c != NULL) {
-        f.first_ts = c->win_start;
+        f.first_ts = c->win_first;
         f.count = c->win_bytes;
         ratio = fmax(ratio, (double)c->win_bytes / (double)e->cfg.exfil_dest_bytes);
         eg_evidence(&f,
