@@ -113,6 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.max_pairs = 1 + (data[0] & 15);
     c.max_hosts = 1 + (data[0] >> 4);
     c.max_domains = 1 + (data[1] & 15);
+    c.max_dests = 1 + ((data[0] ^ data[1]) & 7); /* the destination memory evicts */
     c.beacon_min_conns = 4 + (data[1] >> 6);
     c.beacon_max_samples = 4u << ((data[1] >> 4) & 3);
     c.beacon_window = 600;
@@ -124,6 +125,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.dns_entropy = 2;
     c.exfil_min_bytes = 1000;
     c.new_dest_min_bytes = 500;
+    c.exfil_conn_bytes = 2000;
+    c.exfil_dest_bytes = 3000;
     static const char *const allow[] = {"203.0.113.0/24", "allowed.example"};
     c.allow = allow;
     c.n_allow = 2;
@@ -230,8 +233,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_die("INVARIANT findings != sum of findings_by_code", NULL);
     if (st->records != added)
         fz_die("INVARIANT records not all counted", NULL);
-    if (st->pairs > c.max_pairs || st->hosts > c.max_hosts || st->domains > c.max_domains)
+    if (st->pairs > c.max_pairs || st->hosts > c.max_hosts || st->domains > c.max_domains ||
+        st->dests > c.max_dests) {
         fz_die("INVARIANT a table is past its cap", NULL);
+    }
     if (st->skipped > st->records || st->capped > st->records)
         fz_die("INVARIANT skipped or capped above records", NULL);
     wp_egress_free(e);

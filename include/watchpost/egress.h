@@ -34,8 +34,9 @@ typedef enum wp_egress_code {
     WP_EG_BEACON,         /* regular connections from one host to one destination */
     WP_EG_LONG_CONN,      /* one connection open for hours */
     WP_EG_DNS_TUNNEL,     /* long/high-entropy labels, many unique subdomains of one domain */
-    WP_EG_EXFIL_VOLUME,   /* outbound bytes far above the host's baseline */
-    WP_EG_EXFIL_NEW_DEST, /* a large upload to a destination never seen before */
+    WP_EG_EXFIL_VOLUME,   /* outbound bytes far above the host's baseline, or past an
+                             absolute ceiling (one connection; one destination per window) */
+    WP_EG_EXFIL_NEW_DEST, /* a large upload to a destination the site never contacted */
     WP_EG_CRED_POST,      /* credential-looking form fields POSTed to an outside host */
     WP_EG_RARE_DOMAIN,    /* first time any host of the site resolves/contacts this domain */
     WP_EG__COUNT
@@ -83,6 +84,10 @@ typedef struct wp_egress_config {
     double exfil_factor;         /* times the host's baseline; default 10 */
     uint64_t new_dest_min_bytes; /* default 10 MB to a never-seen destination */
     double volume_window;        /* seconds; default 3600 */
+    /* absolute ceilings, judged from a host's first record (no baseline needed) */
+    uint64_t exfil_conn_bytes; /* bytes out in one connection; default 100 MB */
+    uint64_t exfil_dest_bytes; /* bytes out per host per destination per volume_window;
+                                  default 200 MB */
     /* rarity */
     double rare_warmup; /* seconds of learning before first-seen is reported;
                            default 86400 */
@@ -91,16 +96,19 @@ typedef struct wp_egress_config {
     size_t max_pairs;   /* default 1,000,000 */
     size_t max_hosts;   /* default 100,000 */
     size_t max_domains; /* default 2,000,000 */
+    size_t max_dests;   /* destinations remembered as contacted (least recent evicted);
+                           default 1,000,000 */
 } wp_egress_config;
 
 WP_API void wp_egress_config_init(wp_egress_config *c);
 
 typedef struct wp_egress_stats {
     unsigned long long records, findings;
-    unsigned long long pairs, hosts, domains; /* live table sizes */
-    unsigned long long capped;                /* records whose state a cap refused */
-    unsigned long long skipped;      /* records without what their kind needs (no address...) */
-    unsigned long long out_of_order; /* ts earlier than the previous record's (kept, used) */
+    unsigned long long pairs, hosts, domains, dests; /* live table sizes */
+    unsigned long long capped;                       /* records whose state a cap refused */
+    unsigned long long dests_evicted; /* seen destinations forgotten to stay in max_dests */
+    unsigned long long skipped;       /* records without what their kind needs (no address...) */
+    unsigned long long out_of_order;  /* ts earlier than the previous record's (kept, used) */
     unsigned long long findings_by_code[WP_EG__COUNT];
 } wp_egress_stats;
 

@@ -35,10 +35,13 @@ static const num_key egress_keys[] = {
     EK(exfil_factor, 'd', 1, 1e6),
     EK(new_dest_min_bytes, 'q', 0, 1e15),
     EK(volume_window, 'd', 60, 30 * 86400.0),
+    EK(exfil_conn_bytes, 'q', 0, 1e15),
+    EK(exfil_dest_bytes, 'q', 0, 1e15),
     EK(rare_warmup, 'd', 0, 365 * 86400.0),
     EK(max_pairs, 'z', 1, 1e9),
     EK(max_hosts, 'z', 1, 1e9),
     EK(max_domains, 'z', 1, 1e9),
+    EK(max_dests, 'z', 1, 1e9),
 };
 
 static bool

@@ -483,8 +483,8 @@ test_exfil_volume(void **state)
     assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 2);
     assert_none(&fx.s, WP_EG_EXFIL_NEW_DEST);
 
-    /* a host's very first window has no baseline: no volume finding */
-    conn(&fx, T0, "10.2.0.3", "198.51.100.51", 443, 200000000, 600);
+    /* a host's very first window has no baseline: below the ceilings, no volume finding */
+    conn(&fx, T0, "10.2.0.3", "198.51.100.51", 443, 90000000, 600);
     assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 2);
     fx_close(&fx);
 }
@@ -512,6 +512,222 @@ test_exfil_new_dest(void **state)
     /* the known destination again: nothing */
     conn(&fx, T0 + 7600, "10.2.0.1", "198.51.100.60", 443, 30000000, 5);
     assert_int_equal(count(&fx.s, WP_EG_EXFIL_NEW_DEST), 1);
+    fx_close(&fx);
+}
+
+/* The start of T0's volume window (windows are aligned to multiples of the window) */
+static double
+window_of(double ts)
+{
+    return floor(ts / 3600) * 3600;
+}
+
+/* The very first record of the log: a 250 MB upload from a host never seen to a destination
+ * never seen. No baseline, no history: the connection ceiling alone says it. */
+static void
+test_exfil_first_record(void **state)
+{
+    (void)state;
+    fixture fx = {0};
+    fx_open(&fx, NULL);
+    conn(&fx, T0, "10.4.0.9", "203.0.113.99", 443, 250000000, 900);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 1);
+    const wp_egress_finding *f = find(&fx.s, WP_EG_EXFIL_VOLUME, "203.0.113.99");
+    assert_non_null(f);
+    assert_string_equal(f->src, "10.4.0.9");
+    assert_int_equal(f->dst_port, 443);
+    assert_int_equal(f->count, 250000000);
+    assert_true(f->first_ts == T0); /* the connection, not the window's start */
+    assert_true(f->score > 0.8 && f->score < 0.9); /* 0.5 + 0.25 log2(2.5) */
+    assert_str_contains(f->evidence, "ceiling");
+    /* a second one in the same window doubles the pair's sum: reported again, a third not */
+    conn(&fx, T0 + 60, "10.4.0.9", "203.0.113.99", 443, 250000000, 900);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 2);
+    conn(&fx, T0 + 120, "10.4.0.9", "203.0.113.99", 443, 250000000, 900);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 2);
+    /* a smaller connection of another host stays under both ceilings */
+    conn(&fx, T0 + 180, "10.4.0.10", "203.0.113.99", 443, 99000000, 900);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 2);
+    /* the ceiling is a setting */
+    fx_close(&fx);
+    wp_egress_config c;
+    wp_egress_config_init(&c);
+    c.exfil_conn_bytes = 300000000;
+    c.exfil_dest_bytes = 400000000;
+    fx_open(&fx, &c);
+    conn(&fx, T0, "10.4.0.9", "203.0.113.99", 443, 250000000, 900);
+    assert_none(&fx.s, WP_EG_EXFIL_VOLUME);
+    conn(&fx, T0 + 1, "10.4.0.9", "203.0.113.98", 443, 150000000, 900); /* elsewhere */
+    assert_none(&fx.s, WP_EG_EXFIL_VOLUME);
+    conn(&fx, T0 + 2, "10.4.0.9", "203.0.113.99", 443, 150000000, 900); /* 400 MB there */
+    assert_found(&fx.s, WP_EG_EXFIL_VOLUME, "203.0.113.99");
+    fx_close(&fx);
+    wp_egress_config_init(&c);
+    c.exfil_conn_bytes = 0;
+    wp_egress *e = NULL;
+    char err[256];
+    assert_int_equal(wp_egress_new(&c, NULL, NULL, NULL, &e, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "egress.exfil_conn_bytes");
+    wp_egress_config_init(&c);
+    c.exfil_dest_bytes = 0;
+    assert_int_equal(wp_egress_new(&c, NULL, NULL, NULL, &e, err, sizeof err), WP_EINVAL);
+    assert_str_contains(err, "egress.exfil_dest_bytes");
+}
+
+/* The same volume in ten 30 MB connections, each under the connection ceiling: the pair's
+ * window passes the per-destination ceiling on the seventh. */
+static void
+test_exfil_ceiling_window(void **state)
+{
+    (void)state;
+    fixture fx = {0};
+    fx_open(&fx, NULL);
+    double w0 = window_of(T0) + 3600; /* a whole window ahead */
+    for (int i = 0; i < 10; i++) {
+        conn(&fx, w0 + i * 300, "10.4.1.7", "198.51.100.77", 443, 30000000, 200);
+        if (i < 6)
+            assert_none(&fx.s, WP_EG_EXFIL_VOLUME);
+    }
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 1);
+    const wp_egress_finding *f = find(&fx.s, WP_EG_EXFIL_VOLUME, "198.51.100.77");
+    assert_non_null(f);
+    assert_string_equal(f->src, "10.4.1.7");
+    assert_int_equal(f->count, 210000000);
+    assert_true(f->first_ts == w0);
+    assert_true(f->score >= 0.5);
+    assert_str_contains(f->evidence, "largest connection 30000000");
+    /* the same split over two windows (150 MB in each) stays under the ceiling */
+    for (int i = 0; i < 10; i++)
+        conn(&fx, w0 + 3 * 3600 + 2400 + i * 240, "10.4.1.8", "198.51.100.78", 443, 30000000, 200);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 1);
+    /* and so does the same split over destinations: the ceiling is per destination */
+    for (int i = 0; i < 6; i++) {
+        char dst[32];
+        (void)snprintf(dst, sizeof dst, "198.51.100.%d", 100 + i);
+        conn(&fx, w0 + 6 * 3600 + i * 300, "10.4.1.9", dst, 443, 30000000, 200);
+    }
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 1);
+    fx_close(&fx);
+}
+
+/* A site's ordinary day, from the first record on: no exfiltration finding of any kind. */
+static void
+test_exfil_ordinary(void **state)
+{
+    (void)state;
+    fixture fx = {0};
+    fx_open(&fx, NULL);
+    uint64_t st = 99;
+    static const char *const sites[] = {"198.51.100.10", "198.51.100.11", "203.0.113.12",
+                                        "203.0.113.13",  "192.0.2.14",    "192.0.2.15"};
+    for (int hour = 0; hour < 24; hour++) {
+        for (int host = 0; host < 20; host++) {
+            char src[32];
+            (void)snprintf(src, sizeof src, "10.5.0.%d", 10 + host);
+            int sessions = hour >= 8 && hour < 18 ? 6 : 1;
+            for (int k = 0; k < sessions; k++) {
+                double t = T0 + hour * 3600 + rnd(&st) * 3600;
+                const char *dst = sites[(size_t)(rnd(&st) * 6)];
+                /* requests and form posts up to a few MB; downloads are not uploads */
+                int64_t up = (int64_t)(2000 + rnd(&st) * (rnd(&st) < 0.05 ? 8e6 : 2e5));
+                wp_net_record r = rec(WP_NET_CONN, t, src, dst, 443);
+                r.orig_bytes = up;
+                r.resp_bytes = (int64_t)(rnd(&st) * 5e8);
+                r.duration = 30;
+                assert_int_equal(wp_egress_add(fx.e, &r), WP_OK);
+            }
+        }
+    }
+    /* a new laptop appears late and syncs 40 MB to a destination the site uses */
+    conn(&fx, T0 + 20 * 3600, "10.5.0.99", "198.51.100.10", 443, 40000000, 300);
+    wp_egress_tick(fx.e, T0 + 24 * 3600);
+    assert_none(&fx.s, WP_EG_EXFIL_VOLUME);
+    assert_none(&fx.s, WP_EG_EXFIL_NEW_DEST);
+    fx_close(&fx);
+}
+
+/* "Never contacted" is the site's history: a host's first record counts, a destination
+ * another host already uses does not. */
+static void
+test_exfil_new_dest_site(void **state)
+{
+    (void)state;
+    fixture fx = {0};
+    fx_open(&fx, NULL);
+    conn(&fx, T0, "10.2.1.1", "198.51.100.61", 443, 5000, 1);
+    conn(&fx, T0 + 3000, "10.2.1.1", "198.51.100.61", 443, 5000, 1);
+    /* two hours in, a host never seen before: its first record is a 30 MB upload */
+    conn(&fx, T0 + 7200, "10.2.1.2", "203.0.113.67", 443, 30000000, 30);
+    const wp_egress_finding *f = find(&fx.s, WP_EG_EXFIL_NEW_DEST, "203.0.113.67");
+    assert_non_null(f);
+    assert_string_equal(f->src, "10.2.1.2");
+    assert_str_contains(f->evidence, "no host of the site");
+    /* another new host to the destination the first one used: not new to the site */
+    conn(&fx, T0 + 7300, "10.2.1.3", "198.51.100.61", 443, 30000000, 30);
+    /* nor to the one just reported */
+    conn(&fx, T0 + 7400, "10.2.1.4", "203.0.113.67", 443, 30000000, 30);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_NEW_DEST), 1);
+    assert_int_equal(wp_egress_stats_get(fx.e)->dests, 2);
+    fx_close(&fx);
+}
+
+/* Every table stays within its cap while many hosts and destinations pass, and detection
+ * goes on: the connection ceiling needs no table, and the destination memory forgets the
+ * least recently contacted first. */
+static void
+test_exfil_bounded(void **state)
+{
+    (void)state;
+    fixture fx = {0};
+    wp_egress_config c;
+    wp_egress_config_init(&c);
+    c.max_dests = 64;
+    c.max_pairs = 100;
+    c.max_hosts = 10;
+    fx_open(&fx, &c);
+    for (int i = 0; i < 3000; i++) {
+        char src[32], dst[32];
+        (void)snprintf(src, sizeof src, "10.%d.%d.%d", 20 + i % 5, (i / 5) % 100, 1 + i % 250);
+        (void)snprintf(dst, sizeof dst, "198.%d.%d.%d", 18 + i % 2, i / 250, 1 + i % 250);
+        conn(&fx, T0 + i, src, dst, 443, 1000, 1);
+        const wp_egress_stats *s = wp_egress_stats_get(fx.e);
+        assert_true(s->dests <= 64);
+        assert_true(s->pairs <= 100);
+        assert_true(s->hosts <= 10);
+    }
+    const wp_egress_stats *s = wp_egress_stats_get(fx.e);
+    assert_int_equal(s->dests, 64);
+    assert_int_equal(s->dests_evicted, 3000 - 64);
+    assert_true(s->capped > 0);
+    assert_none(&fx.s, WP_EG_EXFIL_VOLUME);
+    /* full tables: a new host's 250 MB still raises the connection ceiling, once per doubling */
+    conn(&fx, T0 + 7200, "10.30.0.1", "203.0.113.201", 443, 250000000, 600);
+    const wp_egress_finding *f = find(&fx.s, WP_EG_EXFIL_VOLUME, "203.0.113.201");
+    assert_non_null(f);
+    assert_string_equal(f->src, "10.30.0.1");
+    conn(&fx, T0 + 7260, "10.30.0.1", "203.0.113.201", 443, 250000000, 600);
+    conn(&fx, T0 + 7320, "10.30.0.1", "203.0.113.201", 443, 250000000, 600);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_VOLUME), 2);
+    assert_true(wp_egress_stats_get(fx.e)->dests <= 64);
+    fx_close(&fx);
+
+    /* least recently contacted goes first */
+    wp_egress_config_init(&c);
+    c.max_dests = 4;
+    fx_open(&fx, &c);
+    const char *d[] = {"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"};
+    for (int i = 0; i < 4; i++)
+        conn(&fx, T0 + i, "10.2.2.1", d[i], 443, 1000, 1);
+    conn(&fx, T0 + 100, "10.2.2.1", d[0], 443, 1000, 1); /* .1 used again: .2 is oldest */
+    conn(&fx, T0 + 7200, "10.2.2.2", "203.0.113.5", 443, 30000000, 30); /* .2 goes */
+    assert_found(&fx.s, WP_EG_EXFIL_NEW_DEST, "203.0.113.5");
+    assert_int_equal(wp_egress_stats_get(fx.e)->dests, 4);
+    assert_int_equal(wp_egress_stats_get(fx.e)->dests_evicted, 1);
+    conn(&fx, T0 + 7300, "10.2.2.3", d[0], 443, 30000000, 30); /* remembered */
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_NEW_DEST), 1);
+    conn(&fx, T0 + 7400, "10.2.2.3", d[1], 443, 30000000, 30); /* forgotten: new again */
+    assert_found(&fx.s, WP_EG_EXFIL_NEW_DEST, d[1]);
+    assert_int_equal(count(&fx.s, WP_EG_EXFIL_NEW_DEST), 2);
     fx_close(&fx);
 }
 
@@ -916,6 +1132,11 @@ main(int argc, char **argv)
         cmocka_unit_test(test_dns_tunnel),
         cmocka_unit_test(test_exfil_volume),
         cmocka_unit_test(test_exfil_new_dest),
+        cmocka_unit_test(test_exfil_first_record),
+        cmocka_unit_test(test_exfil_ceiling_window),
+        cmocka_unit_test(test_exfil_ordinary),
+        cmocka_unit_test(test_exfil_new_dest_site),
+        cmocka_unit_test(test_exfil_bounded),
         cmocka_unit_test(test_cred_post),
         cmocka_unit_test(test_ioc),
         cmocka_unit_test(test_allow_list),

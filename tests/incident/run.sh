@@ -93,6 +93,26 @@ python3 "$NETGEN" --out "$T/logs0" --hosts 50 --hours 6 --start $((now - 86400))
 [[ $? -eq 1 ]] || fail "clean traffic raised incidents: $(cat "$T/list0")"
 ok "6 h of 50 browsing hosts: no incident ($(grep -o 'findings [0-9]*' "$T/ingest0.out"))"
 
+# 5b. a log whose very first record is a 250 MB upload from a host never seen to a destination
+# never seen: no baseline, no history, yet an exfiltration incident (the connection ceiling)
+mkdir -p "$T/first"
+{
+  printf '#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n'
+  printf '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\n'
+  printf '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\n'
+  printf '%s.5\tCfirst1\t10.1.0.77\t50123\t203.0.113.99\t443\ttcp\tssl\t900.0\t250000000\t40000\tSF\n' "$now"
+} > "$T/first/conn.log"
+"$WP" ingest --db "$T/first.db" "$T/first" > "$T/first.out" 2> "$T/first.err"
+grep -q "NET_EXFIL_VOLUME 10.1.0.77 -> 203.0.113.99" "$T/first.err" || fail "first-record upload: $(cat "$T/first.out" "$T/first.err")"
+"$WP" incidents list --db "$T/first.db" --json > "$T/listf"
+[[ $(wc -l < "$T/listf") -eq 1 ]] || fail "first-record upload: expected one incident, got: $(cat "$T/listf")"
+"$WP" incidents show --db "$T/first.db" --json "$(jget '["id"]' < "$T/listf")" > "$T/showf"
+grep -q "exfiltration pattern" "$T/showf" || fail "first-record upload not an exfiltration incident: $(cat "$T/showf")"
+printf 'egress.exfil_conn_bytes = 300M\negress.exfil_dest_bytes = 400M\n' > "$T/ceil.conf"
+"$WP" ingest -c "$T/ceil.conf" --db "$T/first2.db" --quiet "$T/first" > "$T/first2.out" 2>&1
+grep -q "EXFIL" "$T/first2.out" && fail "ceilings raised by configuration still reported: $(cat "$T/first2.out")"
+ok "first record a 250 MB upload from a new host -> exfiltration incident; ceilings configurable"
+
 # 6. watch: a growing conn.log, followed twice, resumes where it stopped
 head -n 600 "$T/logs0/conn.log" > "$T/live.log"
 "$WP" watch --db "$T/watch.db" --once --quiet "$T/live.log" > "$T/w1.out" 2>&1

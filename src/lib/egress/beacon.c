@@ -1,7 +1,8 @@
 /*
  * beacon.c - per (internal source, outside destination) pair: the timestamps and sizes of
- * its connections for beacon scoring, durations for long connections, and the bytes of its
- * first window for uploads to a new destination.
+ * its connections for beacon scoring, durations for long connections, the bytes of its
+ * first window for uploads to a new destination, and the bytes of its current window for
+ * the per-destination ceiling (exfil.c).
  *
  * Memory per pair is bounded: a ring of at most beacon_max_samples (timestamp, orig_bytes)
  * samples, grown by doubling from 8, overwriting the oldest when full; pairs idle for a
@@ -43,6 +44,7 @@ struct eg_pair {
     bool scored;
     bool new_armed, new_reported;
     uint64_t new_bytes; /* orig bytes in the pair's first volume_window */
+    eg_ceiling ceiling;
     double dur_sum, dur_max, long_reported;
     double beacon_score; /* last reported */
     size_t beacon_conns;
@@ -152,16 +154,19 @@ new_dest(wp_egress *e, eg_rec *x, eg_pair *p, uint32_t size)
     f.count = p->new_bytes;
     eg_evidence(&f,
                 "%llu bytes uploaded within %.0f s of the first connection to a destination "
-                "the host had not contacted (threshold %llu)",
+                "no host of the site had contacted (threshold %llu)",
                 (unsigned long long)p->new_bytes, e->cfg.volume_window,
                 (unsigned long long)e->cfg.new_dest_min_bytes);
     eg_emit(e, &f);
 }
 
 void
-eg_pair_conn(wp_egress *e, eg_rec *x, eg_host *h)
+eg_pair_conn(wp_egress *e, eg_rec *x)
 {
     const wp_net_record *r = x->r;
+    /* asked first and always: the site's memory of destinations does not depend on the
+     * pair table having room */
+    bool first_contact = eg_dest_first(e, x);
     uint8_t key[32];
     memcpy(key, x->src, 16);
     memcpy(key + 16, x->dst, 16);
@@ -170,20 +175,24 @@ eg_pair_conn(wp_egress *e, eg_rec *x, eg_host *h)
     if (p == NULL) {
         if (e->pairs.n >= e->cfg.max_pairs) {
             x->capped = true;
+            eg_exfil_ceiling(e, x, NULL);
             return;
         }
         p = calloc(1, sizeof(*p));
         if (p == NULL || !eg_map_put(&e->pairs, hash, p)) {
             free(p);
             x->capped = true;
+            eg_exfil_ceiling(e, x, NULL);
             return;
         }
         memcpy(p->key, key, sizeof key);
         p->first_ts = p->last_ts = r->ts;
         p->port = r->dst_port >= 0 ? r->dst_port : WP_NET_UNSET;
-        /* "never contacted before" means something only once the host has been watched
-         * for a volume_window: at the start of a log every destination is new */
-        p->new_armed = h != NULL && r->ts - eg_host_first_ts(h) >= e->cfg.volume_window;
+        /* "never contacted before" is the site's history, not the host's: a new host's
+         * first upload counts. It means something only once the sensor has watched for a
+         * volume_window: at the start of a log every destination is new */
+        p->new_armed = first_contact && r->ts - e->t0 >= e->cfg.volume_window;
+        p->ceiling.win_start = floor(r->ts / e->cfg.volume_window) * e->cfg.volume_window;
     }
     if (r->ts > p->last_ts)
         p->last_ts = r->ts;
@@ -197,6 +206,7 @@ eg_pair_conn(wp_egress *e, eg_rec *x, eg_host *h)
     ring_add(e, p, r->ts, size);
     p->fresh++;
     new_dest(e, x, p, size);
+    eg_exfil_ceiling(e, x, &p->ceiling);
     long_conn(e, x, p);
 }
 

@@ -18,6 +18,7 @@
 #define MAX_PAIRS_CEILING   100000000u
 #define MAX_HOSTS_CEILING   10000000u
 #define MAX_DOMAINS_CEILING 100000000u
+#define MAX_DESTS_CEILING   100000000u
 #define MAX_SAMPLES_CEILING 65536u
 #define WINDOW_CEILING      (90.0 * 86400.0)
 /* Timestamps beyond this (year 33658) are not log times; they would only overflow sums. */
@@ -60,20 +61,23 @@ wp_egress_config_init(wp_egress_config *c)
     c->exfil_factor = 10;
     c->new_dest_min_bytes = 10ULL * 1000 * 1000;
     c->volume_window = 3600;
+    c->exfil_conn_bytes = 100ULL * 1000 * 1000;
+    c->exfil_dest_bytes = 200ULL * 1000 * 1000;
     c->rare_warmup = 86400;
     c->max_pairs = 1000000;
     c->max_hosts = 100000;
     c->max_domains = 2000000;
+    c->max_dests = 1000000;
 }
 
 /* Reject unless every setting makes sense; clamp the caps to their ceilings. */
 static wp_status
 check_config(wp_egress_config *c, char *err, size_t errlen)
 {
-#define REJECT(...)                         \
-    do {                                    \
-        snprintf(err, errlen, __VA_ARGS__); \
-        return WP_EINVAL;                   \
+#define REJECT(...)                               \
+    do {                                          \
+        (void)snprintf(err, errlen, __VA_ARGS__); \
+        return WP_EINVAL;                         \
     } while (0)
     if (c->beacon_min_conns < 4)
         REJECT("egress.beacon_min_conns must be at least 4 (three intervals), not %u",
@@ -97,14 +101,20 @@ check_config(wp_egress_config *c, char *err, size_t errlen)
         REJECT("egress.exfil_factor must be in [1, 1000000], not %g", c->exfil_factor);
     if (c->new_dest_min_bytes == 0)
         REJECT("egress.new_dest_min_bytes must be at least 1");
+    if (c->exfil_conn_bytes == 0)
+        REJECT("egress.exfil_conn_bytes must be at least 1");
+    if (c->exfil_dest_bytes == 0)
+        REJECT("egress.exfil_dest_bytes must be at least 1");
     if (!(c->volume_window > 0 && c->volume_window <= WINDOW_CEILING))
         REJECT("egress.volume_window must be in (0, %.0f] seconds, not %g", WINDOW_CEILING,
                c->volume_window);
     if (!(c->rare_warmup >= 0 && c->rare_warmup <= 10 * WINDOW_CEILING))
         REJECT("egress.rare_warmup must be in [0, %.0f] seconds, not %g", 10 * WINDOW_CEILING,
                c->rare_warmup);
-    if (c->max_pairs == 0 || c->max_hosts == 0 || c->max_domains == 0)
-        REJECT("egress.max_pairs, egress.max_hosts and egress.max_domains must be at least 1");
+    if (c->max_pairs == 0 || c->max_hosts == 0 || c->max_domains == 0 || c->max_dests == 0) {
+        REJECT("egress.max_pairs, egress.max_hosts, egress.max_domains and egress.max_dests "
+               "must be at least 1");
+    }
 #undef REJECT
     if (c->max_pairs > MAX_PAIRS_CEILING)
         c->max_pairs = MAX_PAIRS_CEILING;
@@ -112,6 +122,8 @@ check_config(wp_egress_config *c, char *err, size_t errlen)
         c->max_hosts = MAX_HOSTS_CEILING;
     if (c->max_domains > MAX_DOMAINS_CEILING)
         c->max_domains = MAX_DOMAINS_CEILING;
+    if (c->max_dests > MAX_DESTS_CEILING)
+        c->max_dests = MAX_DESTS_CEILING;
     /* fewer samples than the minimum could never score; more than the ceiling is memory */
     if (c->beacon_max_samples < c->beacon_min_conns)
         c->beacon_max_samples = c->beacon_min_conns;
@@ -187,6 +199,7 @@ wp_egress_free(wp_egress *e)
     eg_pairs_fini(e);
     eg_hosts_table_fini(e);
     eg_domains_fini(e);
+    eg_dests_fini(e);
     eg_map_fini(&e->once, free_ent);
     eg_hosts_fini(e);
     free(e->scratch);
@@ -406,8 +419,10 @@ wp_egress_add(wp_egress *e, const wp_net_record *r)
         if (x.outbound && !x.dst_allowed)
             tables_ahead(e, &x);
         eg_ioc_record(e, &x);
-        if (x.outbound && !x.dst_allowed)
-            eg_pair_conn(e, &x, eg_host_conn(e, &x));
+        if (x.outbound && !x.dst_allowed) {
+            eg_host_conn(e, &x);
+            eg_pair_conn(e, &x);
+        }
         break;
     case WP_NET_DNS:
         if (r->query.n == 0) {
@@ -446,6 +461,7 @@ wp_egress_add(wp_egress *e, const wp_net_record *r)
     e->st.pairs = e->pairs.n;
     e->st.hosts = e->hosts.n;
     e->st.domains = e->domains.n;
+    e->st.dests = e->dests.n;
     return WP_OK;
 }
 
@@ -469,4 +485,5 @@ wp_egress_tick(wp_egress *e, double now)
     e->st.pairs = e->pairs.n;
     e->st.hosts = e->hosts.n;
     e->st.domains = e->domains.n;
+    e->st.dests = e->dests.n;
 }

@@ -61,6 +61,8 @@ eg_map_prefetch(const eg_map *m, uint64_t h)
 }
 /* Insert an entry known to be absent; false when out of memory. */
 bool eg_map_put(eg_map *m, uint64_t h, void *ent);
+/* Remove the entry ent, stored under hash h (it must be in m); the caller frees it. */
+void eg_map_del(eg_map *m, uint64_t h, const void *ent);
 /* Remove (and let drop free) every entry drop() says to; returns how many. */
 size_t eg_map_sweep(eg_map *m, bool (*drop)(void *ctx, void *ent), void *ctx);
 void eg_map_fini(eg_map *m, void (*free_ent)(void *ent));
@@ -119,6 +121,8 @@ enum { EG_KEY_PAIR, EG_KEY_HOST, EG_KEY__COUNT };
 typedef struct eg_pair eg_pair;
 typedef struct eg_host eg_host;
 typedef struct eg_domain eg_domain;
+typedef struct eg_dest eg_dest;
+#define EG_SEED_DEST 5
 
 struct wp_egress {
     wp_egress_config cfg;
@@ -135,6 +139,8 @@ struct wp_egress {
     eg_map hosts;   /* eg_host: internal sources with outbound bytes */
     eg_map domains; /* eg_domain: registrable domains seen (rarity, DNS statistics) */
     eg_map once;    /* eg_once: one-record findings already reported */
+    eg_map dests;   /* eg_dest: outside destinations any internal host has contacted */
+    eg_dest *dest_mru, *dest_lru; /* the dests in order of last contact, newest first */
 
     bool have_t0;
     double t0;        /* the first record's ts: rare_warmup counts from it */
@@ -198,8 +204,16 @@ void eg_once_sweep(wp_egress *e, double before);
 void eg_ioc_record(wp_egress *e, eg_rec *x);
 void eg_ids_record(wp_egress *e, eg_rec *x);
 
-/* beacon.c: pairs, beaconing, long connections, and the pair side of new-dest uploads */
-void eg_pair_conn(wp_egress *e, eg_rec *x, eg_host *h);
+/* The bytes one (host, destination) pair sent in its current volume_window, for the
+ * per-destination ceiling (exfil.c); kept in the pair (beacon.c). */
+typedef struct eg_ceiling {
+    double win_start, win_first; /* the window's start; its first connection's ts */
+    uint64_t win_bytes, win_reported, win_max; /* sum, sum at the last report, largest conn */
+} eg_ceiling;
+
+/* beacon.c: pairs, beaconing, long connections, and the pair side of new-dest uploads and
+ * of the per-destination ceiling */
+void eg_pair_conn(wp_egress *e, eg_rec *x);
 void eg_beacon_tick(wp_egress *e, double now);
 void eg_pairs_sweep(wp_egress *e, double before);
 void eg_pairs_fini(wp_egress *e);
@@ -221,8 +235,11 @@ bool eg_beacon_score(double *ts, double *sizes, size_t n, double *work, double m
                      eg_beacon_result *out);
 
 /* exfil.c: hosts, volume, credential POSTs */
-eg_host *eg_host_conn(wp_egress *e, eg_rec *x);
-double eg_host_first_ts(const eg_host *h);
+void eg_host_conn(wp_egress *e, eg_rec *x);
+/* The absolute ceilings on one outbound connection's bytes: exfil_conn_bytes for the
+ * connection, exfil_dest_bytes for c, its pair's window (NULL when the pair table refused
+ * the pair: the connection ceiling still applies). */
+void eg_exfil_ceiling(wp_egress *e, eg_rec *x, eg_ceiling *c);
 void eg_cred_post(wp_egress *e, eg_rec *x);
 void eg_hosts_sweep(wp_egress *e, double before);
 void eg_hosts_table_fini(wp_egress *e);
@@ -238,5 +255,11 @@ void eg_dns_record(wp_egress *e, eg_rec *x);
 eg_domain *eg_rare_seen(wp_egress *e, eg_rec *x, const char *name, size_t n, size_t *reg_off);
 void eg_domains_sweep(wp_egress *e, double now);
 void eg_domains_fini(wp_egress *e);
+
+/* dests.c: the site's memory of contacted destinations, bounded by max_dests */
+/* x's destination was contacted: true when no internal host had contacted it before (as
+ * far as the memory goes). */
+bool eg_dest_first(wp_egress *e, eg_rec *x);
+void eg_dests_fini(wp_egress *e);
 
 #endif

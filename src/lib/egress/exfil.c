@@ -7,7 +7,15 @@
  * counts as 0), the baseline. A window whose sum passes exfil_min_bytes and exfil_factor
  * times the baseline is a finding at once, not at the window's end; again in the same
  * window when the sum has doubled. A host's first window only sets its baseline: with no
- * history there is nothing to compare with (the new-destination check still applies).
+ * history there is nothing to compare with.
+ *
+ * Ceilings: what no baseline excuses, judged from a host's very first record. One
+ * connection with exfil_conn_bytes out, or exfil_dest_bytes out from one host to one
+ * destination within a volume_window (the pair's window sum, kept in the pair), is a
+ * NET_EXFIL_VOLUME about that destination; again in the same window when the pair's sum has
+ * doubled. A connection whose pair the pair table refused is still judged against the
+ * connection ceiling (deduplicated through eg_once()). The new-destination check
+ * (beacon.c, dests.c) likewise applies from a host's first record.
  *
  * Credential POST: an HTTP POST to an outside host whose logged body has a secret-looking
  * field (password, pass, pwd, token, secret...) with a value, as form-urlencoded "name=value"
@@ -40,12 +48,6 @@ host_eq(const void *ent, const void *key, size_t klen)
 {
     (void)klen; /* always the 16 bytes: a constant size lets the compare be inlined */
     return memcmp(((const eg_host *)ent)->ip, key, sizeof((const eg_host *)ent)->ip) == 0;
-}
-
-double
-eg_host_first_ts(const eg_host *h)
-{
-    return h->first_ts;
 }
 
 static void
@@ -91,7 +93,7 @@ volume(wp_egress *e, eg_rec *x, eg_host *h, uint64_t bytes)
     eg_emit(e, &f);
 }
 
-eg_host *
+void
 eg_host_conn(wp_egress *e, eg_rec *x)
 {
     const wp_net_record *r = x->r;
@@ -101,13 +103,13 @@ eg_host_conn(wp_egress *e, eg_rec *x)
     if (h == NULL) {
         if (e->hosts.n >= e->cfg.max_hosts) {
             x->capped = true;
-            return NULL;
+            return;
         }
         h = calloc(1, sizeof(*h));
         if (h == NULL || !eg_map_put(&e->hosts, hash, h)) {
             free(h);
             x->capped = true;
-            return NULL;
+            return;
         }
         memcpy(h->ip, x->src, 16);
         h->first_ts = h->last_ts = r->ts;
@@ -121,7 +123,82 @@ eg_host_conn(wp_egress *e, eg_rec *x)
         roll(e, h, w);
     /* a late record of an earlier window counts in the current one */
     volume(e, x, h, r->orig_bytes > 0 ? (uint64_t)r->orig_bytes : 0);
-    return h;
+}
+
+/* ---- absolute ceilings ---- */
+
+static uint64_t
+add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Fold the connection into its pair's window; true when the ceiling report is due. */
+static bool
+ceiling_window(const wp_egress *e, const wp_net_record *r, eg_ceiling *c, uint64_t bytes)
+{
+    double w = floor(r->ts / e->cfg.volume_window) * e->cfg.volume_window;
+    if (w > c->win_start || c->win_bytes == 0) {
+        c->win_start = w > c->win_start ? w : c->win_start;
+        c->win_first = r->ts;
+        c->win_bytes = c->win_reported = c->win_max = 0;
+    }
+    if (r->ts < c->win_first)
+        c->win_first = r->ts;
+    /* a late record of an earlier window counts in the current one */
+    c->win_bytes = add_sat(c->win_bytes, bytes);
+    if (bytes > c->win_max)
+        c->win_max = bytes;
+    bool hit = bytes >= e->cfg.exfil_conn_bytes || c->win_bytes >= e->cfg.exfil_dest_bytes;
+    if (!hit || (c->win_reported > 0 && c->win_bytes / 2 < c->win_reported))
+        return false;
+    c->win_reported = c->win_bytes;
+    return true;
+}
+
+void
+eg_exfil_ceiling(wp_egress *e, eg_rec *x, eg_ceiling *c)
+{
+    const wp_net_record *r = x->r;
+    uint64_t bytes = r->orig_bytes > 0 ? (uint64_t)r->orig_bytes : 0;
+    unsigned long long conns = 1;
+    double first = r->ts;
+    if (c != NULL) {
+        if (!ceiling_window(e, r, c, bytes))
+            return;
+    } else if (bytes < e->cfg.exfil_conn_bytes ||
+               !eg_once(e, x, WP_EG_EXFIL_VOLUME, (const char *)x->dst, 16, &conns, &first)) {
+        return;
+    }
+    eg_rec_text(x);
+    wp_egress_finding f;
+    eg_finding_init(&f, WP_EG_EXFIL_VOLUME, r->ts, x->src_txt);
+    (void)snprintf(f.dst, sizeof f.dst, "%s", x->dst_txt);
+    f.dst_port = r->dst_port >= 0 ? r->dst_port : WP_NET_UNSET;
+    double ratio = (double)bytes / (double)e->cfg.exfil_conn_bytes;
+    if (c != NULL) {
+        f.first_ts = c->win_first;
+        f.count = c->win_bytes;
+        ratio = fmax(ratio, (double)c->win_bytes / (double)e->cfg.exfil_dest_bytes);
+        eg_evidence(&f,
+                    "ceiling: %llu bytes out to %s in the %.0f s window from %.0f, largest "
+                    "connection %llu bytes (ceilings %llu per connection, %llu per destination "
+                    "per window)",
+                    (unsigned long long)c->win_bytes, x->dst_txt, e->cfg.volume_window,
+                    c->win_start, (unsigned long long)c->win_max,
+                    (unsigned long long)e->cfg.exfil_conn_bytes,
+                    (unsigned long long)e->cfg.exfil_dest_bytes);
+    } else {
+        f.first_ts = first;
+        f.count = bytes;
+        eg_evidence(&f,
+                    "ceiling: one connection of %llu bytes out to %s (ceiling %llu per "
+                    "connection); %llu such connection%s",
+                    (unsigned long long)bytes, x->dst_txt,
+                    (unsigned long long)e->cfg.exfil_conn_bytes, conns, conns == 1 ? "" : "s");
+    }
+    f.score = fmin(1.0, 0.5 + 0.25 * log2(ratio));
+    eg_emit(e, &f);
 }
 
 static bool

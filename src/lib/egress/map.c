@@ -91,6 +91,20 @@ remove_at(eg_map *m, size_t i)
     m->n--;
 }
 
+void
+eg_map_del(eg_map *m, uint64_t h, const void *ent)
+{
+    if (m->n == 0)
+        return;
+    size_t mask = m->nslot - 1;
+    for (size_t i = (size_t)h & mask; m->slot[i].ent != NULL; i = (i + 1) & mask) {
+        if (m->slot[i].ent == ent) {
+            remove_at(m, i);
+            return;
+        }
+    }
+}
+
 size_t
 eg_map_sweep(eg_map *m, bool (*drop)(void *ctx, void *ent), void *ctx)
 {
