@@ -29,8 +29,8 @@ WP_API bool wp_access_name_valid(const char *name);
 
 /* Creates a user (WP_EINVAL when it exists and create is true) or, with create false,
  * replaces the password hash and role of an existing one (WP_ENOTFOUND when none). */
-WP_API wp_status wp_store_user_put(wp_store *s, const char *name, wp_role role,
-                                   const char *pwhash, bool create, char *err, size_t errlen);
+WP_API wp_status wp_store_user_put(wp_store *s, const char *name, wp_role role, const char *pwhash,
+                                   bool create, char *err, size_t errlen);
 typedef struct wp_user_info {
     char name[WP_ACCESS_NAME_MAX + 1];
     wp_role role;
@@ -61,8 +61,7 @@ WP_API wp_status wp_store_session_put(wp_store *s, const char *hash, const char 
 WP_API wp_status wp_store_session_get(wp_store *s, const char *hash, long long now,
                                       long long idle_after, long long created_after,
                                       wp_session_info *out, char *err, size_t errlen);
-WP_API wp_status wp_store_session_delete(wp_store *s, const char *hash, char *err,
-                                         size_t errlen);
+WP_API wp_status wp_store_session_delete(wp_store *s, const char *hash, char *err, size_t errlen);
 
 /* An API token, scoped to a role no higher than its user's (WP_EINVAL otherwise). */
 WP_API wp_status wp_store_token_put(wp_store *s, const char *hash, const char *user,
@@ -72,8 +71,8 @@ WP_API wp_status wp_store_token_put(wp_store *s, const char *hash, const char *u
  * token's and the user's). Touches last_used. */
 WP_API wp_status wp_store_token_get(wp_store *s, const char *hash, long long now,
                                     wp_session_info *out, char *err, size_t errlen);
-WP_API wp_status wp_store_token_revoke(wp_store *s, const char *user, const char *name,
-                                       char *err, size_t errlen);
+WP_API wp_status wp_store_token_revoke(wp_store *s, const char *user, const char *name, char *err,
+                                       size_t errlen);
 
 typedef struct wp_audit_entry {
     long long id, time;

@@ -67,7 +67,7 @@ exec1(wp_store *s, const char *sql, binder bind, const void *ctx, int *changes, 
     } else {
         bind(st, ctx);
         int rc = sqlite3_step(st);
-        if (rc == SQLITE_CONSTRAINT)
+        if ((rc & 0xff) == SQLITE_CONSTRAINT)
             ret = WP_EINVAL;
         else if (rc != SQLITE_DONE)
             ret = wp_store_fail_db(s, "access", err, errlen);
@@ -138,8 +138,8 @@ wp_store_user_get(wp_store *s, const char *name, wp_user_info *out, char *err, s
     } else {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
-        int role = rc == SQLITE_ROW ? wp_role_from_name((const char *)sqlite3_column_text(st, 1))
-                                    : -1;
+        int role =
+            rc == SQLITE_ROW ? wp_role_from_name((const char *)sqlite3_column_text(st, 1)) : -1;
         if (rc == SQLITE_ROW && role >= 0) {
             copy(out->name, sizeof out->name, sqlite3_column_text(st, 0));
             out->role = (wp_role)role;
@@ -171,15 +171,14 @@ wp_store_user_disable(wp_store *s, const char *name, bool disabled, char *err, s
 {
     user_args u = {.name = name, .role = disabled ? 1 : 0};
     int n = 0;
-    wp_status ret = exec1(s, "UPDATE users SET disabled = ?2 WHERE name = ?1", bind_disable, &u,
-                          &n, err, errlen);
+    wp_status ret = exec1(s, "UPDATE users SET disabled = ?2 WHERE name = ?1", bind_disable, &u, &n,
+                          err, errlen);
     if (ret == WP_OK && n == 0) {
         (void)snprintf(err, errlen, "no user '%s'", name);
         return WP_ENOTFOUND;
     }
     if (ret == WP_OK && disabled)
-        ret = exec1(s, "DELETE FROM sessions WHERE user = ?1", bind_disable, &u, NULL, err,
-                    errlen);
+        ret = exec1(s, "DELETE FROM sessions WHERE user = ?1", bind_disable, &u, NULL, err, errlen);
     return ret;
 }
 
@@ -364,8 +363,8 @@ wp_store_token_get(wp_store *s, const char *hash, long long now, wp_session_info
                   " '', t.created, coalesce(t.last_used, 0) FROM api_tokens t"
                   " JOIN users u ON u.name = t.user WHERE t.hash = ?1 AND t.revoked = 0"
                   " AND u.disabled = 0 AND ?2 = ?2 AND ?3 = ?3",
-                  hash, 0, 0, "UPDATE api_tokens SET last_used = ?2 WHERE hash = ?1", now, out,
-                  err, errlen);
+                  hash, 0, 0, "UPDATE api_tokens SET last_used = ?2 WHERE hash = ?1", now, out, err,
+                  errlen);
 }
 
 wp_status
@@ -405,8 +404,8 @@ wp_store_audit(wp_store *s, const wp_audit_entry *e, char *err, size_t errlen)
 }
 
 wp_status
-wp_store_audit_list(wp_store *s, long long before_id, size_t limit, wp_audit_list **out,
-                    char *err, size_t errlen)
+wp_store_audit_list(wp_store *s, long long before_id, size_t limit, wp_audit_list **out, char *err,
+                    size_t errlen)
 {
     *out = NULL;
     limit = wp_store_page_size(limit);

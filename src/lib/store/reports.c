@@ -72,9 +72,9 @@ wp_store_insert_report(wp_store *s, wp_arena *a, int64_t id, const wp_report *r,
             return wp_store_fail_db(s, "cannot record an attachment", err, errlen);
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_text(st, 2, o->hashes.sha256, -1, SQLITE_STATIC);
-        const char *name = o->name != NULL ? wp_arena_sanitize(a, o->name, strlen(o->name),
-                                                               WP_STORE_MAX_WHERE)
-                                           : NULL;
+        const char *name = o->name != NULL
+                               ? wp_arena_sanitize(a, o->name, strlen(o->name), WP_STORE_MAX_WHERE)
+                               : NULL;
         sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, o->true_type, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
@@ -93,8 +93,8 @@ wp_store_event_report(wp_store *s, int64_t id, char **json, char *err, size_t er
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = NULL;
     wp_status ret = WP_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT json_len, json_z FROM reports WHERE decision_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, "SELECT json_len, json_z FROM reports WHERE decision_id = ?1", -1,
+                           &st, NULL) != SQLITE_OK) {
         ret = wp_store_fail_db(s, "cannot read a report", err, errlen);
         goto out;
     }
