@@ -12,6 +12,7 @@
 #include "watchpost/watchpost.h"
 
 #include "common/config.h"
+#include "common/timefmt.h"
 
 int cmd_scan(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
@@ -24,15 +25,10 @@ int cmd_prune(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 
-/* cmd_events.c: times on the command line and in listings */
-/* "2026-11-26", "2026-11-26T10:00[:00][Z]", or relative to now: "-90s", "-15m", "-1h",
- * "-7d", "-2w". Returns false on anything else. */
-bool cli_parse_time(const char *s, long long now, long long *out);
+/* times on the command line and in listings: common/timefmt.h */
 /* Option values for the store commands: print "watchpost: OPT ..." and return false when bad. */
 bool cli_opt_long(const char *opt, const char *s, long lo, long hi, long *out);
 bool cli_opt_time(const char *opt, const char *s, long long *out);
-/* ISO-8601 UTC, "2026-11-26T10:00:00Z"; buf of at least 21 bytes. */
-const char *cli_format_time(long long t, char *buf, size_t len);
 /* Copies s into buf (len bytes) cut at a UTF-8 boundary, "..." marking a cut; NULL -> "-". */
 const char *cli_cut(const char *s, char *buf, size_t len);
 /* JSON for a string that may be NULL (null), and for a time (ISO-8601, or null when 0). */
