@@ -1169,6 +1169,36 @@ test_pdf_bounds(void **state)
     assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 1);
     assert_null(wpt_find(r, "PDF_TOO_COMPLEX", NULL));
     wp_report_free(r);
+
+    /* an object stream inside an object stream is not followed */
+    char buf[1024];
+    n = objstm_pdf(buf, sizeof buf, "/Type /ObjStm",
+                   "5 0 << /Type /ObjStm /Length 16 >>\nstream\n<< /Launch 1 >>\nendstream", false);
+    r = scan_pdf(buf, n);
+    f = wpt_find(r, "PDF_TOO_COMPLEX", "2/doc.pdf");
+    assert_non_null(f);
+    assert_str_contains(f->evidence, "inside an object stream");
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 0);
+    wp_report_free(r);
+
+    /* 1000 object streams are read, the 1001st is not */
+    wpt_buf b = {0};
+    wpt_buf_add(&b, "%PDF-1.7\n", strlen("%PDF-1.7\n"));
+    for (int i = 0; i < 1001; i++) {
+        wpt_buf_add(
+            &b, "1 0 obj << /Type /ObjStm /Length 4 >> stream\n<< >>\nendstream endobj\n",
+            strlen("1 0 obj << /Type /ObjStm /Length 4 >> stream\n<< >>\nendstream endobj\n"));
+    }
+    wpt_buf_add(
+        &b, "2 0 obj << /Type /ObjStm /Length 15 >> stream\n<< /Launch 1 >>\nendstream\n",
+        strlen("2 0 obj << /Type /ObjStm /Length 15 >> stream\n<< /Launch 1 >>\nendstream\n"));
+    r = scan_pdf(b.p, b.n);
+    f = wpt_find(r, "PDF_TOO_COMPLEX", "2/doc.pdf");
+    assert_non_null(f);
+    assert_str_contains(f->evidence, "1000 object streams");
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 0);
+    wp_report_free(r);
+    wpt_buf_free(&b);
 }
 
 int
