@@ -201,6 +201,36 @@ def pdf_objstm():
     return bytes(out)
 
 
+def pdf_hiding():
+    """PDFs built to hide actions from a substring scanner (tests/unit/test_content.c)."""
+    body = b"q Q\nendstream\n/Launch /JavaScript << /OpenAction 1 0 R >>\n"
+    inner = b"5 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>"
+    comp = zlib.compress(inner)
+    return {
+        "pdf_comment_stream": b"%PDF-1.4\n% stream\n1 0 obj\n<< /Type /Catalog /OpenAction 2 0 R >>"
+                              b"\nendobj\n2 0 obj\n<< /S /JavaScript /JS (x) >>\nendobj\n%%EOF\n",
+        "pdf_string_stream": b"%PDF-1.4\n1 0 obj\n<< /Title (stream) /Subject (a stream\n) /S /Launch"
+                             b" /F (cmd.exe) >>\nendobj\n2 0 obj\n<< /Length 4 >>\nstream\nabcd\n"
+                             b"endstream\nendobj\n%%EOF\n",
+        "pdf_endstream_in_dict": b"%PDF-1.4\n1 0 obj\n<< /Length 20 /Note (endstream) >>\nstream\n"
+                                 b"/JavaScript (hidden)\nendstream\nendobj\n2 0 obj\n"
+                                 b"<< /OpenAction 3 0 R >>\nendobj\n%%EOF\n",
+        "pdf_length_fake_endstream": b"%PDF-1.4\n1 0 obj\n" + b"<< /Length %d >>\nstream\n" % len(body) +
+                                     body + b"\nendstream\nendobj\n2 0 obj\n<< /S /URI /URI "
+                                     b"(http://a.example/\\160ath\\(1\\)) >>\nendobj\n%%EOF\n",
+        "pdf_names_in_text": b"%PDF-1.4\n% /JavaScript /OpenAction\n1 0 obj\n<< /Title (/JavaScript "
+                             b"\\(/Launch\\) (/AA)) /S /J#61vaScript /Open#41ction 2 0 R >>\n"
+                             b"endobj\n%%EOF",
+        "pdf_objstm_escaped": b"%PDF-1.7\n1 0 obj\n" + b"<< /Type /Obj#53tm /Filter [/FlateDecode] /N 1 "
+                              b"/First 4 /Length %d >>\nstream\n" % len(comp) + comp +
+                              b"\nendstream\nendobj\n2 0 obj\n<< /Type /ObjStm /N 1 /First 4 "
+                              b"/Length %d >>\nstream\n" % len(inner) + inner +
+                              b"\nendstream\nendobj\ntrailer\n<< /Root 5 0 R >>\n%%EOF\n",
+        "pdf_unterminated": b"%PDF-1.4\n1 0 obj\n<< /Title (never closed >>\nendobj\n2 0 obj\n"
+                            b"[[[[[[[[<< /OpenAction 3 0 R /A <4a53 /URI <68747470> >>\nendobj\n%%EOF\n",
+    }
+
+
 def tnef2():
     def attr(level, aid, data):
         return struct.pack("<BII", level, aid, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
@@ -243,6 +273,8 @@ def content_seeds():
     put("content", "cab_stored", cab("setup.exe", pe_small()))
     put("content", "rar4_stored", rar4("note.txt", b"rar payload\n"))
     put("content", "pdf_objstm", pdf_objstm())
+    for name, data in pdf_hiding().items():
+        put("content", name, data)
     put("content", "pdf_min", b"%PDF-1.1\n1 0 obj<</OpenAction<</S/URI/URI(http://a.example/)>>>>endobj\n%%EOF")
     put("content", "rtf_equation", b"{\\rtf1{\\object\\objautlink\\objupdate{\\*\\objclass Equation.3}"
                                    b"{\\*\\objdata 0105000002000000}}\\\\objdata}")

@@ -933,6 +933,274 @@ bug_long_name_hides_extension(void **state)
     wp_report_free(r);
 }
 
+/* ---- PDF tokenizer: tricks that hid actions from the old substring scanner ---- */
+
+static wp_report *
+scan_pdf(const void *pdf, size_t n)
+{
+    size_t len = 0;
+    char *msg = wpt_mail_attachment("doc.pdf", "application/pdf", pdf, n, &len);
+    wp_report *r = wpt_scan(wpt_shared(), msg, len);
+    free(msg);
+    return r;
+}
+
+static wp_report *
+scan_pdf_str(const char *pdf)
+{
+    return scan_pdf(pdf, strlen(pdf));
+}
+
+/* The first number of a finding's evidence ("2 /JS or /JavaScript name(s)"), 0 when the
+ * finding is absent. */
+static unsigned
+pdf_num(const wp_report *r, const char *code)
+{
+    const wp_finding *f = wpt_find(r, code, "2/doc.pdf");
+    if (f == NULL)
+        return 0;
+    const char *e = f->evidence;
+    while (*e != '\0' && (*e < '0' || *e > '9'))
+        e++;
+    char *stop = NULL;
+    unsigned long n = strtoul(e, &stop, 10);
+    assert_true(stop != e && n < 100000);
+    return (unsigned)n;
+}
+
+/* (1) "stream" in a comment is no stream: what follows it counts. */
+static void
+test_pdf_comment_stream(void **state)
+{
+    (void)state;
+    wp_report *r = scan_pdf_str("%PDF-1.4\n% stream\n"
+                                "1 0 obj\n<< /Type /Catalog /OpenAction 2 0 R >>\nendobj\n"
+                                "2 0 obj\n<< /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj\n"
+                                "%%EOF\n");
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 1); /* "/OpenAction 1, /AA 0" */
+    assert_int_equal(pdf_num(r, "PDF_JAVASCRIPT"), 2);
+    wp_report_free(r);
+}
+
+/* (2) "stream" in a string is no stream either. */
+static void
+test_pdf_string_stream(void **state)
+{
+    (void)state;
+    wp_report *r = scan_pdf_str("%PDF-1.4\n"
+                                "1 0 obj\n<< /Title (stream) /Subject (a stream\n) /S /Launch "
+                                "/F (cmd.exe) >>\nendobj\n"
+                                "2 0 obj\n<< /Length 4 >>\nstream\nabcd\nendstream\nendobj\n"
+                                "%%EOF\n");
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 1);
+    wp_report_free(r);
+}
+
+/* (3) "endstream" in a string of a real stream's dictionary does not unhide its body, nor
+ * hide the stream keyword after it. */
+static void
+test_pdf_endstream_in_dict_string(void **state)
+{
+    (void)state;
+    wp_report *r = scan_pdf_str("%PDF-1.4\n"
+                                "1 0 obj\n<< /Length 20 /Note (endstream) >>\nstream\n"
+                                "/JavaScript (hidden)\nendstream\nendobj\n"
+                                "2 0 obj\n<< /OpenAction 3 0 R >>\nendobj\n%%EOF\n");
+    assert_int_equal(pdf_num(r, "PDF_JAVASCRIPT"), 0);
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 1);
+    wp_report_free(r);
+}
+
+/* (4) A direct /Length that lands on "endstream" is the body, as readers take it: an
+ * "endstream" inside and the names after it are stream data and do not count. With an
+ * indirect /Length the body ends at the first "endstream" (what comes after does count). */
+static void
+test_pdf_length_spans_fake_endstream(void **state)
+{
+    (void)state;
+    static const char body[] = "q Q\nendstream\n/Launch /JavaScript << /OpenAction 1 0 R >>\n";
+    char pdf[1024];
+    int n = snprintf(pdf, sizeof pdf,
+                     "%%PDF-1.4\n1 0 obj\n<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n"
+                     "2 0 obj\n<< /S /URI /URI (http://a.example/x) >>\nendobj\n%%%%EOF\n",
+                     strlen(body), body);
+    assert_true(n > 0 && (size_t)n < sizeof pdf);
+    wp_report *r = scan_pdf_str(pdf);
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 0);
+    assert_int_equal(pdf_num(r, "PDF_JAVASCRIPT"), 0);
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 0);
+    assert_int_equal(pdf_num(r, "PDF_URI"), 1); /* tokenizing resumed after the body */
+    assert_non_null(wpt_url(r, "http://a.example/x", "pdf"));
+    wp_report_free(r);
+
+    n = snprintf(pdf, sizeof pdf,
+                 "%%PDF-1.4\n1 0 obj\n<< /Length 9 0 R >>\nstream\n%s\nendstream\nendobj\n"
+                 "%%%%EOF\n",
+                 body);
+    assert_true(n > 0 && (size_t)n < sizeof pdf);
+    r = scan_pdf_str(pdf);
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 1);
+    wp_report_free(r);
+}
+
+/* (5) Names in comments and strings are text, not actions. */
+static void
+test_pdf_names_in_comments_and_strings(void **state)
+{
+    (void)state;
+    wp_report *r = scan_pdf_str("%PDF-1.4\n% /JavaScript /OpenAction\n"
+                                "1 0 obj\n<< /Title (/JavaScript /JS \\(/Launch\\) (/AA) "
+                                "/URI (http://evil.example/)) >>\n% /Launch /URI (x)\nendobj\n"
+                                "%%EOF\n");
+    static const char *const codes[] = {"PDF_JAVASCRIPT", "PDF_AUTO_ACTION", "PDF_LAUNCH",
+                                        "PDF_URI"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        if (wpt_find(r, codes[i], NULL) != NULL) {
+            wpt_dump(r);
+            fail_msg("%s counted from a comment or string", codes[i]);
+        }
+    }
+    assert_null(wpt_url(r, "http://evil.example/", "pdf"));
+    wp_report_free(r);
+}
+
+/* (6) #xx-escaped names count and are reported, once, as the tokens they are. */
+static void
+test_pdf_escaped_names(void **state)
+{
+    (void)state;
+    wp_report *r = scan_pdf_str("%PDF-1.4\n% /J#61vaScript in a comment\n"
+                                "1 0 obj\n<< /S /J#61vaScript /JS (x) /Note (/J#61vaScript) "
+                                "/Open#41ction 2 0 R >>\nendobj\n%%EOF");
+    assert_int_equal(pdf_num(r, "PDF_JAVASCRIPT"), 2);
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 1);
+    assert_int_equal(pdf_num(r, "PDF_NAME_OBFUSCATION"), 2);
+    assert_str_contains(wpt_find(r, "PDF_NAME_OBFUSCATION", NULL)->evidence, "/J#61vaScript");
+    wp_report_free(r);
+}
+
+/* A PDF with one object stream holding inner; dict is the stream dictionary's head. */
+static size_t
+objstm_pdf(char *out, size_t cap, const char *dict, const char *inner, bool deflate)
+{
+    unsigned char comp[1024];
+    uLongf clen = sizeof comp;
+    if (deflate) {
+        assert_int_equal(compress(comp, &clen, (const Bytef *)inner, strlen(inner)), Z_OK);
+    } else {
+        clen = strlen(inner);
+        memcpy(comp, inner, clen);
+    }
+    int n = snprintf(out, cap, "%%PDF-1.7\n1 0 obj\n<< %s /N 1 /First 4 /Length %lu >>\nstream\n",
+                     dict, (unsigned long)clen);
+    assert_true(n > 0 && (size_t)n + clen + 64 < cap);
+    memcpy(out + n, comp, clen);
+    size_t len = (size_t)n + clen;
+    static const char tail[] = "\nendstream\nendobj\ntrailer\n<< /Root 5 0 R >>\n%%EOF\n";
+    memcpy(out + len, tail, sizeof tail - 1);
+    return len + sizeof tail - 1;
+}
+
+/* (7) Object streams are read: Flate-compressed, with an escaped /Type, or unfiltered. */
+static void
+test_pdf_object_streams(void **state)
+{
+    (void)state;
+    static const char inner[] =
+        "5 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>";
+    static const char *const dicts[] = {"/Type /ObjStm /Filter /FlateDecode",
+                                        "/Type /Obj#53tm /Filter /FlateDecode",
+                                        "/Filter [/FlateDecode] /Type /ObjStm", "/Type /ObjStm"};
+    char pdf[2048];
+    for (size_t i = 0; i < sizeof dicts / sizeof dicts[0]; i++) {
+        size_t n = objstm_pdf(pdf, sizeof pdf, dicts[i], inner, i < 3);
+        wp_report *r = scan_pdf(pdf, n);
+        if (pdf_num(r, "PDF_AUTO_ACTION") != 1 || pdf_num(r, "PDF_JAVASCRIPT") != 2) {
+            wpt_dump(r);
+            fail_msg("object stream '%s' not read", dicts[i]);
+        }
+        wp_report_free(r);
+    }
+    /* a stream that is no object stream stays unread, compressed or not */
+    size_t n = objstm_pdf(pdf, sizeof pdf, "/Type /XObject", inner, false);
+    wp_report *r = scan_pdf(pdf, n);
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 0);
+    wp_report_free(r);
+}
+
+/* URI targets are decoded as PDF strings: escapes, octal, hex. */
+static void
+test_pdf_uri_decoded(void **state)
+{
+    (void)state;
+    wp_report *r = scan_pdf_str("%PDF-1.4\n1 0 obj\n<< /S /URI /URI (http://a.example/\\160ath"
+                                "\\(1\\)) >>\nendobj\n2 0 obj\n<< /S /URI /URI "
+                                "<687474703a2f2f622e6578616d706c652f> >>\nendobj\n%%EOF\n");
+    assert_int_equal(pdf_num(r, "PDF_URI"), 2);
+    if (wpt_url(r, "http://a.example/path(1)", "pdf") == NULL ||
+        wpt_url(r, "http://b.example/", "pdf") == NULL) {
+        wpt_dump(r);
+        fail_msg("PDF URI targets not decoded");
+    }
+    wp_report_free(r);
+}
+
+/* Bounds: nesting past 64 is reported and the names inside still count; an unterminated
+ * string is skipped to the next "endobj" rather than swallowing the file. */
+static void
+test_pdf_bounds(void **state)
+{
+    (void)state;
+    char pdf[1024] = "%PDF-1.4\n1 0 obj\n";
+    size_t n = strlen(pdf);
+    for (int i = 0; i < 100; i++)
+        pdf[n++] = '[';
+    pdf[n] = '\0';
+    (void)snprintf(pdf + n, sizeof pdf - n, "<< /Launch 1 >>\nendobj\n%%%%EOF\n");
+    wp_report *r = scan_pdf_str(pdf);
+    const wp_finding *f = wpt_find(r, "PDF_TOO_COMPLEX", "2/doc.pdf");
+    assert_non_null(f);
+    assert_str_contains(f->evidence, "deeper than 64");
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 1);
+    wp_report_free(r);
+
+    r = scan_pdf_str("%PDF-1.4\n1 0 obj\n<< /Title (never closed >>\nendobj\n"
+                     "2 0 obj\n<< /OpenAction 3 0 R >>\nendobj\n%%EOF\n");
+    assert_int_equal(pdf_num(r, "PDF_AUTO_ACTION"), 1);
+    assert_null(wpt_find(r, "PDF_TOO_COMPLEX", NULL));
+    wp_report_free(r);
+
+    /* an object stream inside an object stream is not followed */
+    char buf[1024];
+    n = objstm_pdf(buf, sizeof buf, "/Type /ObjStm",
+                   "5 0 << /Type /ObjStm /Length 16 >>\nstream\n<< /Launch 1 >>\nendstream", false);
+    r = scan_pdf(buf, n);
+    f = wpt_find(r, "PDF_TOO_COMPLEX", "2/doc.pdf");
+    assert_non_null(f);
+    assert_str_contains(f->evidence, "inside an object stream");
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 0);
+    wp_report_free(r);
+
+    /* 1000 object streams are read, the 1001st is not */
+    wpt_buf b = {0};
+    wpt_buf_add(&b, "%PDF-1.7\n", strlen("%PDF-1.7\n"));
+    for (int i = 0; i < 1001; i++) {
+        wpt_buf_add(
+            &b, "1 0 obj << /Type /ObjStm /Length 4 >> stream\n<< >>\nendstream endobj\n",
+            strlen("1 0 obj << /Type /ObjStm /Length 4 >> stream\n<< >>\nendstream endobj\n"));
+    }
+    wpt_buf_add(
+        &b, "2 0 obj << /Type /ObjStm /Length 15 >> stream\n<< /Launch 1 >>\nendstream\n",
+        strlen("2 0 obj << /Type /ObjStm /Length 15 >> stream\n<< /Launch 1 >>\nendstream\n"));
+    r = scan_pdf(b.p, b.n);
+    f = wpt_find(r, "PDF_TOO_COMPLEX", "2/doc.pdf");
+    assert_non_null(f);
+    assert_str_contains(f->evidence, "1000 object streams");
+    assert_int_equal(pdf_num(r, "PDF_LAUNCH"), 0);
+    wp_report_free(r);
+    wpt_buf_free(&b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -949,6 +1217,15 @@ main(int argc, char **argv)
         cmocka_unit_test(test_dde_docx),
         cmocka_unit_test(test_macro_doc),
         cmocka_unit_test(test_js_pdf),
+        cmocka_unit_test(test_pdf_comment_stream),
+        cmocka_unit_test(test_pdf_string_stream),
+        cmocka_unit_test(test_pdf_endstream_in_dict_string),
+        cmocka_unit_test(test_pdf_length_spans_fake_endstream),
+        cmocka_unit_test(test_pdf_names_in_comments_and_strings),
+        cmocka_unit_test(test_pdf_escaped_names),
+        cmocka_unit_test(test_pdf_object_streams),
+        cmocka_unit_test(test_pdf_uri_decoded),
+        cmocka_unit_test(test_pdf_bounds),
         cmocka_unit_test(test_lying_type),
         cmocka_unit_test(test_broken_mime),
         cmocka_unit_test(test_missing_boundary),
