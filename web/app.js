@@ -406,13 +406,13 @@ async function quarantinePage(_params, query) {
     { label: 'Subject', cell: (q) => (q.event_id !== undefined ? eventLink(q.event_id, subjectText(q.subject)) : subjectText(q.subject)), class: 'clip wide' },
     { label: 'Size', cell: (q) => fmtSize(q.size), class: 'num' },
   ];
-  if (canAct()) columns.push({ label: 'Actions', class: 'actions', cell: (q) => rowActions(q) });
+  if (canAct()) columns.push({ label: 'Actions', class: 'row-actions', cell: (q) => rowActions(q) });
   const rowAttrs = (q) => ({ dataset: { ref: String(q.ref) } });
 
   // After an action the row is redrawn from the server's answer rather than reloading the list,
   // so the analyst keeps their place; the row stays visible with its new state.
   function rowActions(q) {
-    if (q.state !== 'held') return '';
+    if (q.state !== 'held') return h('span', { class: 'muted' }, '—');
     const done = (res) => {
       const tr = tbody.querySelector(`tr[data-ref="${CSS.escape(String(q.ref))}"]`);
       if (tr) tr.replaceWith(tableRow(columns, { ...q, ...res }, rowAttrs));

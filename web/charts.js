@@ -25,7 +25,7 @@ function niceMax(max) {
 
 // Stacked bars over time. buckets: [{t, values: {key: n}}]; keys: the stack order, bottom up.
 // Returns an <svg> with one <rect class="seg seg-KEY"> per non-zero segment.
-export function stackedBars(buckets, { keys, label, bucketSeconds = 3600, width = 760, height = 240 } = {}) {
+export function stackedBars(buckets, { keys, label, bucketSeconds = 3600, width = 1100, height = 240 } = {}) {
   const m = { top: 10, right: 10, bottom: 26, left: 40 };
   const iw = width - m.left - m.right;
   const ih = height - m.top - m.bottom;
