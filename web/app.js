@@ -504,7 +504,9 @@ const ROUTES = [
 ];
 
 function parseHash() {
-  const raw = decodeURI(location.hash.replace(/^#/, '')) || '/overview';
+  let raw = location.hash.replace(/^#/, '');
+  try { raw = decodeURI(raw); } catch { /* a malformed %-escape: match it as typed, it routes to "not found" */ }
+  raw = raw || '/overview';
   const i = raw.indexOf('?');
   const path = i < 0 ? raw : raw.slice(0, i);
   const query = Object.fromEntries(new URLSearchParams(i < 0 ? '' : location.hash.slice(location.hash.indexOf('?') + 1)));
