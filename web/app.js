@@ -530,6 +530,7 @@ async function route() {
   if (my !== generation) return; // the analyst moved on while this loaded
   view.removeAttribute('aria-busy');
   replace(view, node);
+  view.dataset.rendered = String(my); // lets tests tell a fresh page from the one before
   if (document.activeElement === document.body || !view.contains(document.activeElement)) view.focus({ preventScroll: true });
 }
 

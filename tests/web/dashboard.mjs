@@ -38,9 +38,21 @@ export default async function ({ page, context, url, step, expect, assert, allow
   context.on('page', (p) => p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); }));
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
 
+  // The router stamps #view with a render number; waiting for a new one keeps a check from
+  // reading the previous page's table while the next page is still loading.
+  const rendered = (p) => p.evaluate(() => document.getElementById('view').dataset.rendered || '');
+  const waitRender = (p, before) => p.waitForFunction((b) =>
+    (document.getElementById('view').dataset.rendered || '') !== b, before);
+
   // Hash navigation inside the single page app, then wait for what the page must show.
   const go = async (p, hash, selector) => {
-    await p.evaluate((hh) => { location.hash = hh; }, hash);
+    const before = await rendered(p);
+    const changed = await p.evaluate((hh) => {
+      const c = location.hash !== hh;
+      location.hash = hh;
+      return c;
+    }, hash);
+    if (changed) await waitRender(p, before);
     await p.locator(selector).first().waitFor();
   };
 
@@ -102,8 +114,10 @@ export default async function ({ page, context, url, step, expect, assert, allow
   await step(`events: search by verdict ${verdict} returns rows of that verdict`, async () => {
     await go(page, '#/events', 'form.events-search');
     await page.selectOption('form.events-search select[name="verdict"]', verdict);
+    const before = await rendered(page);
     await page.click('form.events-search button[type="submit"]');
-    await page.waitForFunction((v) => location.hash.includes(`verdict=${v}`), verdict);
+    await waitRender(page, before);
+    expect(await page.evaluate(() => location.hash)).toContain(`verdict=${verdict}`);
     await page.locator('#events-table tbody tr').first().waitFor();
     const shown = await page.locator('#events-table tbody tr .verdict').allTextContents();
     expect(shown.length).toBeGreaterThan(0);
