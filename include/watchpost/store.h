@@ -164,6 +164,40 @@ WP_API wp_status wp_store_events(wp_store *s, const wp_event_filter *f, wp_event
                                  char *err, size_t errlen);
 WP_API void wp_event_list_free(wp_event_list *l);
 
+/* ---- statistics (the dashboard's overview, `GET /api/v1/stats`) ---- */
+
+#define WP_STATS_MAX_BUCKETS 1500 /* a day by the minute, two months by the hour */
+#define WP_STATS_TOP         10
+
+typedef struct wp_stats_bucket {
+    long long t; /* start of the bucket, seconds since the epoch */
+    uint64_t verdicts[WP_VERDICT__COUNT];
+    uint64_t severity[6];
+} wp_stats_bucket;
+
+typedef struct wp_stats_top {
+    char value[256];
+    uint64_t count;
+} wp_stats_top;
+
+typedef struct wp_stats {
+    long long since, until, bucket; /* [since, until), bucket seconds */
+    wp_stats_bucket *buckets;       /* every bucket of the range, empty ones included */
+    size_t n_buckets;
+    uint64_t verdicts[WP_VERDICT__COUNT], severity[6], total;
+    wp_stats_top senders[WP_STATS_TOP], domains[WP_STATS_TOP], findings[WP_STATS_TOP];
+    size_t n_senders, n_domains, n_findings;
+    uint64_t open_incidents[6]; /* open and acknowledged incidents by severity */
+    uint64_t quarantine_held;
+} wp_stats;
+
+/* Counts of the decisions in [since, until) by bucket (seconds; the range is cut to
+ * WP_STATS_MAX_BUCKETS buckets ending at until), the top envelope senders, sender domains and
+ * finding codes, and the incidents still open. Free with wp_stats_free. */
+WP_API wp_status wp_store_stats(wp_store *s, long long since, long long until, long long bucket,
+                                wp_stats *out, char *err, size_t errlen);
+WP_API void wp_stats_free(wp_stats *st);
+
 /* The decision's whole report as `watchpost scan --json` wrote it (one JSON object), in
  * *json (free() it); WP_ENOTFOUND when none was kept (too large, or recorded before schema
  * version 4). */

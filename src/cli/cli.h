@@ -22,6 +22,8 @@ int cmd_quarantine(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
 int cmd_incidents(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv); /* also `watchpost token` */
 int cmd_ingest(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 

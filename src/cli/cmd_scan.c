@@ -460,32 +460,11 @@ scan_main(int argc, char **argv, cli_config *cfgp, record_opts *ro)
     }
 
     /* rules: the default set first, then --rules and config 'rules' in order */
-    const char **paths = calloc(cfg.n_rule_paths + 1, sizeof(char *));
-    size_t np = 0;
-    if (paths == NULL)
-        return WP_EXIT_USAGE;
-    if (cfg.default_rules) {
-        const char *d = cli_default_rules_dir();
-        if (d != NULL)
-            paths[np++] = d;
-        else
-            fprintf(stderr,
-                    "watchpost: warning: default rule set not found; set WATCHPOST_RULES\n");
-    }
-    for (size_t i = 0; i < cfg.n_rule_paths; i++)
-        paths[np++] = cfg.rule_paths[i];
-
-    wp_engine_config ec;
-    cli_engine_config(&cfg, &ec);
-    ec.rule_paths = paths;
-    ec.n_rule_paths = np;
-    ec.log = log_to_stderr;
     wp_engine *eng = NULL;
-    char err[512];
-    wp_status st = wp_engine_new(&ec, &eng, err, sizeof err);
+    char err[512] = "";
+    wp_status st = cli_engine_new(&cfg, log_to_stderr, &eng, err, sizeof err);
     if (st != WP_OK) {
         fprintf(stderr, "watchpost: %s\n", err[0] ? err : wp_strerror(st));
-        free(paths);
         return WP_EXIT_USAGE;
     }
 
@@ -499,7 +478,6 @@ scan_main(int argc, char **argv, cli_config *cfgp, record_opts *ro)
     sh.env = ro->have_env ? &ro->env : NULL;
     /* one handle for all workers; an unusable store is a runtime error, nothing scanned */
     if (ro->record && !cli_store_open(&cfg, ro->db, ro->spool, true, &sh.store)) {
-        free(paths);
         wp_engine_free(eng);
         return WP_EXIT_ERRORS;
     }
@@ -520,7 +498,6 @@ scan_main(int argc, char **argv, cli_config *cfgp, record_opts *ro)
         fprintf(stderr, "watchpost: out of memory\n");
         free(sh.q.items);
         free(th);
-        free(paths);
         wp_store_close(sh.store);
         wp_engine_free(eng);
         return WP_EXIT_USAGE;
@@ -561,7 +538,6 @@ scan_main(int argc, char **argv, cli_config *cfgp, record_opts *ro)
 
     free(th);
     free(sh.q.items);
-    free(paths);
     wp_store_close(sh.store);
     wp_engine_free(eng);
     if (sh.errors > 0)

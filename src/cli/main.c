@@ -27,6 +27,8 @@ usage(FILE *out)
                  "  watch      follow growing Zeek/Suricata logs: egress findings, incidents\n"
                  "  incidents  list, show, acknowledge or close incidents\n"
                  "  prune      delete store records older than the retention\n"
+                 "  serve      the analysts' REST API and web dashboard (HTTPS)\n"
+                 "  user       add, list, disable users of serve; token: API tokens\n"
                  "  paths      print where this installation looks for its rules and state\n"
                  "  version    print the version (and the paths)\n"
                  "\n"
@@ -101,6 +103,10 @@ main(int argc, char **argv)
         return cmd_watch(argc - 1, argv + 1);
     if (strcmp(cmd, "incidents") == 0)
         return cmd_incidents(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0)
+        return cmd_user(argc - 1, argv + 1);
     if (strcmp(cmd, "prune") == 0)
         return cmd_prune(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)

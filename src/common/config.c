@@ -503,3 +503,29 @@ cli_default_actor(char *buf, size_t len)
     snprintf(buf, len, "uid %ld", (long)getuid());
     return buf;
 }
+
+wp_status
+cli_engine_new(const cli_config *c, wp_log_fn log, wp_engine **out, char *err, size_t errlen)
+{
+    const char **paths = calloc(c->n_rule_paths + 1, sizeof(char *));
+    size_t np = 0;
+    if (paths == NULL)
+        return WP_ENOMEM;
+    if (c->default_rules) {
+        const char *d = cli_default_rules_dir();
+        if (d != NULL)
+            paths[np++] = d;
+        else if (log != NULL)
+            log(NULL, WP_LOG_WARN, "default rule set not found; set WATCHPOST_RULES");
+    }
+    for (size_t i = 0; i < c->n_rule_paths; i++)
+        paths[np++] = c->rule_paths[i];
+    wp_engine_config ec;
+    cli_engine_config(c, &ec);
+    ec.rule_paths = paths;
+    ec.n_rule_paths = np;
+    ec.log = log;
+    wp_status st = wp_engine_new(&ec, out, err, errlen);
+    free(paths);
+    return st;
+}

@@ -56,10 +56,10 @@ typedef struct cli_config {
     char *milter_user;       /* "milter.user"; NULL: the milter's default */
     struct wp_netlist *milter_networks; /* "milter.internal_networks" (repeatable) */
     wp_alert_config alert;              /* "alert.*": where decisions are pushed */
-    char *release_smtp;  /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
-    long retention_days; /* "quarantine.retention_days"; 0: no automatic expiry */
+    char *release_smtp;        /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
+    long retention_days;       /* "quarantine.retention_days"; 0: no automatic expiry */
     long store_retention_days; /* "store.retention_days"; 0: records are kept forever */
-    cli_netconfig net;   /* "egress.*", "incident.*" */
+    cli_netconfig net;         /* "egress.*", "incident.*" */
 } cli_config;
 
 #define CLI_DEFAULT_STORE_DB    "/var/lib/watchpost/watchpost.db"
@@ -89,6 +89,11 @@ bool cli_store_open_sync(const cli_config *c, const char *db, const char *spool,
 const char *cli_default_actor(char *buf, size_t len);
 /* Loads every -c/--config FILE of argv (pass 1 of option parsing, so options override it). */
 bool cli_config_load_args(cli_config *c, int argc, char **argv);
+/* The engine of this configuration: the default rule set (when default_rules and one is
+ * installed; a warning through log otherwise), then the configured rule paths in order.
+ * err says why not. */
+wp_status cli_engine_new(const cli_config *c, wp_log_fn log, wp_engine **out, char *err,
+                         size_t errlen);
 /* The default rules directory, or NULL when none is installed. */
 const char *cli_default_rules_dir(void);
 /* <the directory above>/content when it exists (the shipped Hyperscan content rules), or NULL;

@@ -104,4 +104,3 @@ cli_format_time(long long t, char *buf, size_t len)
         snprintf(buf, len, "-");
     return buf;
 }
-

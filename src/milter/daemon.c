@@ -23,6 +23,7 @@
 
 #include "actions.h"
 #include "callbacks.h"
+#include "common/privdrop.h"
 #include "gen.h"
 #include "log.h"
 #include "milter.h"
@@ -120,13 +121,9 @@ drop_privileges(const char *user, const char *sock_path)
     }
     if (sock_path != NULL && chown(sock_path, pw->pw_uid, pw->pw_gid) != 0)
         wpm_log(LOG_WARNING, "chown %s: %s", sock_path, strerror(errno));
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-        setuid(pw->pw_uid) != 0) {
-        wpm_log(LOG_ERR, "cannot switch to user '%s': %s", user, strerror(errno));
-        return false;
-    }
-    if (setuid(0) == 0) { /* paranoia: the switch must be irreversible */
-        wpm_log(LOG_ERR, "could regain root after switching to '%s'", user);
+    char err[256];
+    if (!cli_switch_user(user, err, sizeof err)) {
+        wpm_log(LOG_ERR, "%s", err);
         return false;
     }
     wpm_log(LOG_INFO, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
