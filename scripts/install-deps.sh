@@ -11,6 +11,9 @@ BUILD_PKGS=(
   libcurl4-openssl-dev
   knot knot-dnsutils
   libmilter-dev
+  libmicrohttpd-dev libsodium-dev curl openssl
+  chromium fonts-noto-cjk fonts-ipafont-gothic fonts-liberation nodejs
+  wrk
   postfix swaks
   systemd
   debhelper dpkg-dev fakeroot miltertest

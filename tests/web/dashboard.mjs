@@ -67,8 +67,15 @@ export default async function ({ page, context, url, step, expect, assert, allow
     const resp = await page.goto(url('/'));
     expect(resp.status()).toBe(200);
     const h = resp.headers();
-    const csp = (h['content-security-policy'] || '').replace(/\s+/g, ' ').trim().replace(/;$/, '');
-    expect(csp).toBe(CSP);
+    // every directive of CSP, with exactly that value (the server may add stricter ones,
+    // such as object-src 'none'); nothing anywhere may be 'unsafe-*'
+    const got = new Map((h['content-security-policy'] || '').split(';').map((d) => d.trim())
+      .filter(Boolean).map((d) => [d.split(/\s+/)[0], d.split(/\s+/).slice(1).join(' ')]));
+    for (const d of CSP.split(';').map((x) => x.trim())) {
+      const [name, ...vals] = d.split(/\s+/);
+      expect(`${name} ${got.get(name)}`).toBe(`${name} ${vals.join(' ')}`);
+    }
+    expect(h['content-security-policy']).not.toMatch(/unsafe-/);
     expect(h['x-content-type-options']).toBe('nosniff');
     expect(await page.locator('script:not([src])').count()).toBe(0);
     expect(await page.locator('[style]').count()).toBe(0);
