@@ -31,25 +31,28 @@ ok "contrib/watchpost.conf is accepted; a misspelt key in it is refused at its l
 
 # 2. the systemd unit
 command -v systemd-analyze > /dev/null || fail "systemd-analyze missing (scripts/install-deps.sh installs systemd)"
-exec_line=$(sed -n 's/^ExecStart=//p' "$C/watchpost.service")
-[[ -n $exec_line ]] || fail "no ExecStart in watchpost.service"
-# the unit names the installed path; verify it against this build
-sed "s|^ExecStart=[^ ]*|ExecStart=$WP|" "$C/watchpost.service" > "$T/watchpost.service"
-systemd-analyze verify "$T/watchpost.service" > "$T/verify.out" 2>&1 ||
-  fail "systemd-analyze verify: $(cat "$T/verify.out")"
-[[ -s $T/verify.out ]] && fail "systemd-analyze verify warns: $(cat "$T/verify.out")"
-read -r -a argv <<< "$exec_line"
-[[ ${argv[1]} == milter ]] || fail "ExecStart does not run 'watchpost milter': $exec_line"
-"$WP" milter --help > "$T/help" 2>&1 || fail "watchpost milter --help"
-for a in "${argv[@]:2}"; do
-  case $a in
-    -*) grep -qE -- "(^|[[ ,])${a}([] ,=]|$)" "$T/help" || fail "ExecStart option $a is not in 'watchpost milter --help'" ;;
-  esac
+for unit in watchpost.service:milter watchpost-serve.service:serve; do
+  u=${unit%%:*} sub=${unit#*:}
+  exec_line=$(sed -n 's/^ExecStart=//p' "$C/$u")
+  [[ -n $exec_line ]] || fail "no ExecStart in $u"
+  # the unit names the installed path; verify it against this build
+  sed "s|^ExecStart=[^ ]*|ExecStart=$WP|" "$C/$u" > "$T/$u"
+  systemd-analyze verify "$T/$u" > "$T/verify.out" 2>&1 ||
+    fail "systemd-analyze verify $u: $(cat "$T/verify.out")"
+  [[ -s $T/verify.out ]] && fail "systemd-analyze verify $u warns: $(cat "$T/verify.out")"
+  read -r -a argv <<< "$exec_line"
+  [[ ${argv[1]} == "$sub" ]] || fail "$u: ExecStart does not run 'watchpost $sub': $exec_line"
+  "$WP" "$sub" --help > "$T/help" 2>&1 || fail "watchpost $sub --help"
+  for a in "${argv[@]:2}"; do
+    case $a in
+      -*) grep -qE -- "(^|[[ ,])${a}([] ,=]|$)" "$T/help" || fail "ExecStart option $a is not in 'watchpost $sub --help'" ;;
+    esac
+  done
+  for k in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes; do
+    grep -qx "$k" "$C/$u" || fail "$u lost $k"
+  done
+  ok "contrib/$u verifies, its ExecStart options exist, and it keeps its hardening"
 done
-for k in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes; do
-  grep -qx "$k" "$C/watchpost.service" || fail "watchpost.service lost $k"
-done
-ok "contrib/watchpost.service verifies, its ExecStart options exist, and it keeps its hardening"
 
 # 3. the Postfix snippets
 command -v postconf > /dev/null || fail "postconf missing (scripts/install-deps.sh installs postfix)"

@@ -153,6 +153,17 @@ cmd_serve(int argc, char **argv)
         (void)fprintf(stderr, "watchpost: serve wants --cert and --key together\n");
         goto out;
     }
+    /* options win over the configuration (serve.*) */
+    if (strcmp(sc.listen, "127.0.0.1:8443") == 0 && cfg.serve_listen != NULL)
+        sc.listen = cfg.serve_listen;
+    if (sc.cert == NULL && cfg.serve_cert != NULL && cfg.serve_key != NULL) {
+        sc.cert = cfg.serve_cert;
+        sc.key = cfg.serve_key;
+    }
+    if (sc.user == NULL)
+        sc.user = cfg.serve_user;
+    if (threads == 0)
+        threads = cfg.serve_threads;
     sc.threads = (unsigned)threads;
     sc.db = db != NULL ? db : cfg.store_db != NULL ? cfg.store_db : CLI_DEFAULT_STORE_DB;
     sc.spool = spool != NULL             ? spool

@@ -151,6 +151,35 @@ set_quarantine_key(cli_config *c, const char *key, const char *val, char *err, s
     return false;
 }
 
+/* serve.*: the HTTP front end's own keys (docs/SERVE.md) */
+static bool
+set_serve_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    if (strcmp(key, "serve.listen") == 0)
+        return set_store_path(&c->serve_listen, key, val, err, errlen);
+    if (strcmp(key, "serve.cert") == 0)
+        return set_store_path(&c->serve_cert, key, val, err, errlen);
+    if (strcmp(key, "serve.key") == 0)
+        return set_store_path(&c->serve_key, key, val, err, errlen);
+    if (strcmp(key, "serve.user") == 0)
+        return set_store_path(&c->serve_user, key, val, err, errlen);
+    if (strcmp(key, "serve.threads") == 0) {
+        char *end;
+        long n = strtol(val, &end, 10);
+        if (end == val || *end != '\0' || n < 1 || n > 256) {
+            (void)snprintf(err, errlen, "%s wants 1 to 256 threads, not '%.40s'", key, val);
+            return false;
+        }
+        c->serve_threads = n;
+        return true;
+    }
+    (void)snprintf(err, errlen,
+                   "unknown key '%s' (serve.listen, serve.cert, serve.key, serve.user, "
+                   "serve.threads)",
+                   key);
+    return false;
+}
+
 static bool
 set_key(cli_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
@@ -160,6 +189,8 @@ set_key(cli_config *c, const char *key, const char *val, char *err, size_t errle
         return wp_alerter_config_set(&c->alert, key, val, err, errlen) == WP_OK;
     if (strncmp(key, "quarantine.", 11) == 0)
         return set_quarantine_key(c, key, val, err, errlen);
+    if (strncmp(key, "serve.", 6) == 0)
+        return set_serve_key(c, key, val, err, errlen);
     if (strncmp(key, "egress.", 7) == 0 || strncmp(key, "incident.", 9) == 0)
         return cli_netconfig_set(&c->net, key, val, err, errlen);
     if (strcmp(key, "intel.file") == 0 &&
@@ -218,6 +249,11 @@ cli_config_fini(cli_config *c)
     cli_netconfig_fini(&c->net);
     c->retention_days = 0;
     c->store_retention_days = 0;
+    free(c->serve_listen);
+    free(c->serve_cert);
+    free(c->serve_key);
+    free(c->serve_user);
+    c->serve_listen = c->serve_cert = c->serve_key = c->serve_user = NULL;
 }
 
 bool

@@ -220,13 +220,15 @@ wps_api_login(wps_req *r)
     json_t *b = wps_body_json(r);
     if (b == NULL)
         return;
-    const char *user = json_string_value(json_object_get(b, "username"));
+    const char *uname = json_string_value(json_object_get(b, "username"));
     const char *pass = json_string_value(json_object_get(b, "password"));
-    if (user == NULL || pass == NULL || !wp_access_name_valid(user) || strlen(pass) > 1024) {
+    if (uname == NULL || pass == NULL || !wp_access_name_valid(uname) || strlen(pass) > 1024) {
         json_decref(b);
         wps_error(r, 400, "want {\"username\": ..., \"password\": ...}");
         return;
     }
+    char user[WP_ACCESS_NAME_MAX + 1]; /* the body is freed before the last use of the name */
+    (void)snprintf(user, sizeof user, "%s", uname);
     long retry = 0;
     if (!wps_login_allowed(user, r->address, r->cfg->login_attempts, &retry)) {
         char ra[24];

@@ -253,5 +253,10 @@ fi
 for i in 1 2 3 4 5; do code -d '{"username":"rate","password":"wrong"}' "$B/api/v1/login" >/dev/null; done
 [[ $(code -d "{\"username\":\"rate\",\"password\":\"rate-pass-$$\"}" "$B/api/v1/login") == 429 ]] && ok "5 failures: 429 even with the right password" || bad "no rate limit"
 
+if ((failed > 0)); then
+  echo "--- the server's log:"
+  tail -40 "$TMP/serve.log"
+fi
+grep -q "Sanitizer\|runtime error" "$TMP/serve.log" "$TMP/tls.log" 2>/dev/null && bad "a sanitizer report in the server's log"
 echo "$pass passed, $failed failed"
 [[ $failed -eq 0 ]]
