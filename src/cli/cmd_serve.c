@@ -100,6 +100,7 @@ cmd_serve(int argc, char **argv)
     const char *db = NULL, *spool = NULL;
     int rc = WP_EXIT_USAGE, c;
     long threads = 0;
+    bool listen_given = false;
     wp_engine *eng = NULL;
     if (!cli_config_load_args(&cfg, argc, argv))
         goto out;
@@ -108,6 +109,7 @@ cmd_serve(int argc, char **argv)
         switch (c) {
         case O_LISTEN:
             sc.listen = optarg;
+            listen_given = true;
             break;
         case O_DB:
             db = optarg;
@@ -154,7 +156,7 @@ cmd_serve(int argc, char **argv)
         goto out;
     }
     /* options win over the configuration (serve.*) */
-    if (strcmp(sc.listen, "127.0.0.1:8443") == 0 && cfg.serve_listen != NULL)
+    if (!listen_given && cfg.serve_listen != NULL)
         sc.listen = cfg.serve_listen;
     if (sc.cert == NULL && cfg.serve_cert != NULL && cfg.serve_key != NULL) {
         sc.cert = cfg.serve_cert;
@@ -274,9 +276,10 @@ user_action(wp_store *st, const char *action, const char *name, const uopts *o)
         size_t n = 0;
         if ((s = wp_store_users(st, u, 512, &n, err, sizeof err)) != WP_OK)
             return status_exit(s, err);
-        for (size_t i = 0; i < n && i < 512; i++)
-            printf("%s\t%s%s\n", u[i].name, wp_role_name(u[i].role),
-                   u[i].disabled ? "\tdisabled" : "");
+        for (size_t i = 0; i < n && i < 512; i++) {
+            (void)printf("%s\t%s%s\n", u[i].name, wp_role_name(u[i].role),
+                         u[i].disabled ? "\tdisabled" : "");
+        }
         return 0;
     }
     if (name == NULL) {
@@ -287,7 +290,7 @@ user_action(wp_store *st, const char *action, const char *name, const uopts *o)
         s = wp_store_user_disable(st, name, action[0] == 'd', err, sizeof err);
         if (s != WP_OK)
             return status_exit(s, err);
-        printf("user %s %sd\n", name, action);
+        (void)printf("user %s %sd\n", name, action);
         return 0;
     }
     bool add = strcmp(action, "add") == 0;
@@ -314,9 +317,9 @@ user_action(wp_store *st, const char *action, const char *name, const uopts *o)
     s = wp_store_user_put(st, name, (wp_role)role, hash, add, err, sizeof err);
     if (s != WP_OK)
         return status_exit(s, err);
-    printf("user %s (%s) %s\n", name, wp_role_name((wp_role)role), add ? "added" : "updated");
+    (void)printf("user %s (%s) %s\n", name, wp_role_name((wp_role)role), add ? "added" : "updated");
     if (made)
-        printf("password: %s\n", pw);
+        (void)printf("password: %s\n", pw);
     return 0;
 }
 
@@ -332,7 +335,7 @@ token_action(wp_store *st, const char *action, const uopts *o)
     if (strcmp(action, "revoke") == 0) {
         if ((s = wp_store_token_revoke(st, o->user, o->name, err, sizeof err)) != WP_OK)
             return status_exit(s, err);
-        printf("token %s of %s revoked\n", o->name, o->user);
+        (void)printf("token %s of %s revoked\n", o->name, o->user);
         return 0;
     }
     if (strcmp(action, "create") != 0) {
@@ -355,8 +358,8 @@ token_action(wp_store *st, const char *action, const uopts *o)
                            sizeof err);
     if (s != WP_OK)
         return status_exit(s, err);
-    printf("token %s for %s (%s); shown once:\n%s\n", o->name, o->user, wp_role_name((wp_role)role),
-           tok);
+    (void)printf("token %s for %s (%s); shown once:\n%s\n", o->name, o->user,
+                 wp_role_name((wp_role)role), tok);
     return 0;
 }
 

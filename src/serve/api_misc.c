@@ -37,14 +37,16 @@ wps_api_metrics(wps_req *r)
     if (f != NULL && wp_store_stats(s, now - 86400, now, 86400, &st, err, sizeof err) == WP_OK) {
         (void)fprintf(f, "# HELP watchpost_decisions_24h Decisions recorded in the last 24 hours, "
                          "by verdict.\n# TYPE watchpost_decisions_24h gauge\n");
-        for (int v = 0; v < WP_VERDICT__COUNT; v++)
+        for (int v = 0; v < WP_VERDICT__COUNT; v++) {
             (void)fprintf(f, "watchpost_decisions_24h{verdict=\"%s\"} %llu\n",
                           wp_verdict_name((wp_verdict_class)v), (unsigned long long)st.verdicts[v]);
+        }
         (void)fprintf(f, "# HELP watchpost_incidents_open Open and acknowledged incidents, by "
                          "severity.\n# TYPE watchpost_incidents_open gauge\n");
-        for (int v = 0; v < 6; v++)
+        for (int v = 0; v < 6; v++) {
             (void)fprintf(f, "watchpost_incidents_open{severity=\"%d\"} %llu\n", v,
                           (unsigned long long)st.open_incidents[v]);
+        }
         (void)fprintf(f,
                       "# HELP watchpost_quarantine_held Messages held in quarantine.\n"
                       "# TYPE watchpost_quarantine_held gauge\nwatchpost_quarantine_held %llu\n",
@@ -75,9 +77,10 @@ static json_t *
 top_json(const wp_stats_top *t, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         json_array_append_new(
             a, json_pack("{s:s,s:I}", "value", t[i].value, "count", (json_int_t)t[i].count));
+    }
     return a;
 }
 
@@ -94,9 +97,10 @@ static json_t *
 verdicts_json(const uint64_t *v)
 {
     json_t *o = json_object();
-    for (int i = 0; i < WP_VERDICT__COUNT; i++)
+    for (int i = 0; i < WP_VERDICT__COUNT; i++) {
         json_object_set_new(o, wp_verdict_name((wp_verdict_class)i),
                             json_integer((json_int_t)v[i]));
+    }
     return o;
 }
 
@@ -108,11 +112,11 @@ wps_api_stats(wps_req *r)
         return;
     const char *b = wps_arg_get(r, "bucket");
     long long bucket = 3600;
-    if (b != NULL && strcmp(b, "minute") == 0)
+    if (b != NULL && strcmp(b, "minute") == 0) {
         bucket = 60;
-    else if (b != NULL && strcmp(b, "day") == 0)
+    } else if (b != NULL && strcmp(b, "day") == 0) {
         bucket = 86400;
-    else if (b != NULL && strcmp(b, "hour") != 0) {
+    } else if (b != NULL && strcmp(b, "hour") != 0) {
         wps_error(r, 400, "bucket wants minute, hour or day");
         return;
     }
@@ -130,10 +134,11 @@ wps_api_stats(wps_req *r)
         return;
     }
     json_t *bk = json_array();
-    for (size_t i = 0; i < st.n_buckets; i++)
+    for (size_t i = 0; i < st.n_buckets; i++) {
         json_array_append_new(bk, json_pack("{s:I,s:o,s:o}", "t", (json_int_t)st.buckets[i].t,
                                             "verdicts", verdicts_json(st.buckets[i].verdicts),
                                             "severity", counts_json(st.buckets[i].severity, 6)));
+    }
     double span = (double)(st.until - st.since);
     json_t *o = json_pack(
         "{s:I,s:I,s:I,s:o,s:{s:I,s:o,s:o,s:f},s:o,s:o,s:o,s:o,s:I}", "since", (json_int_t)st.since,

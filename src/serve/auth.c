@@ -42,7 +42,7 @@ wps_sha256_hex(const char *s, char out[65])
     unsigned char d[32];
     unsigned int n = 0;
     (void)EVP_Digest(s, strlen(s), d, &n, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
+    for (size_t i = 0; i < 32; i++)
         (void)snprintf(out + 2 * i, 3, "%02x", d[i]);
     out[64] = '\0';
 }

@@ -30,11 +30,11 @@ wps_config_init(wps_config *c)
     c->max_connections = 1024;
     c->per_ip_connections = 64;
     c->timeout_s = 30;
-    c->max_header_bytes = 32 * 1024;
-    c->max_body_bytes = 64 * 1024;
+    c->max_header_bytes = (size_t)32 * 1024;
+    c->max_body_bytes = (size_t)64 * 1024;
     c->max_scan_bytes = 25u << 20;
-    c->session_idle_s = 30 * 60;
-    c->session_max_s = 12 * 3600;
+    c->session_idle_s = 30L * 60;
+    c->session_max_s = 12L * 3600;
     c->login_attempts = 5;
 }
 
@@ -81,8 +81,7 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, bool
 }
 
 /* libmicrohttpd's own messages (its format strings, not ours or a client's) */
-static void __attribute__((format(printf, 2, 0)))
-mhd_log(void *cls, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     (void)fputs("watchpost serve: ", stderr);
@@ -161,7 +160,7 @@ wps_run(const wps_config *c)
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* MHD's threads inherit the mask */
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
 
     unsigned threads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
@@ -190,9 +189,10 @@ wps_run(const wps_config *c)
     (void)printf("watchpost serve: listening on %s://%.*s:%u/ (%u threads)\n",
                  c->insecure_http ? "http" : "https", (int)(colon - c->listen), c->listen, bound,
                  threads);
-    if (!c->insecure_http)
+    if (!c->insecure_http) {
         (void)printf("watchpost serve: certificate %s%s, SHA-256 fingerprint %s\n", tls.cert_path,
                      tls.generated ? " (self-signed, made now)" : "", tls.fingerprint);
+    }
     (void)fflush(stdout);
     int sig = 0;
     for (;;) {

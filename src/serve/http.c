@@ -62,7 +62,7 @@ maybe_gzip(wps_req *r, const void *data, size_t len, size_t *zlen)
         deflateEnd(&z);
         return NULL;
     }
-    z.next_in = (Bytef *)(uintptr_t)data;
+    z.next_in = (Bytef *)data; /* zlib's next_in is not const, deflate only reads it */
     z.avail_in = (uInt)len;
     z.next_out = out;
     z.avail_out = (uInt)cap;
@@ -90,9 +90,8 @@ answer(wps_req *r, unsigned status, const char *type, const void *data, size_t l
     size_t zlen = 0;
     uint8_t *z = may_gzip ? maybe_gzip(r, data, len, &zlen) : NULL;
     struct MHD_Response *resp =
-        z != NULL
-            ? MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE)
-            : MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
+        z != NULL ? MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE)
+                  : MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) {
         free(z);
         return;
@@ -108,9 +107,10 @@ answer(wps_req *r, unsigned status, const char *type, const void *data, size_t l
         (void)MHD_add_response_header(resp, "Content-Disposition", disposition);
     if (strncmp(r->path, "/static/", 8) != 0)
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (status == 401 && !r->via_token)
+    if (status == 401 && !r->via_token) {
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                       "Bearer realm=\"watchpost\"");
+    }
     if (r->extra_header[0][0] != '\0')
         (void)MHD_add_response_header(resp, r->extra_header[0], r->extra_header[1]);
     (void)MHD_queue_response(r->conn, status, resp);
@@ -269,9 +269,10 @@ wps_metrics_text(char **out, size_t *len)
     pthread_mutex_lock(&metrics.mu);
     (void)fprintf(f, "# HELP watchpost_http_requests_total HTTP requests answered, by status "
                      "class.\n# TYPE watchpost_http_requests_total counter\n");
-    for (int c = 1; c < 6; c++)
+    for (int c = 1; c < 6; c++) {
         (void)fprintf(f, "watchpost_http_requests_total{code=\"%dxx\"} %llu\n", c,
                       (unsigned long long)metrics.by_class[c]);
+    }
     (void)fprintf(f, "# HELP watchpost_http_request_duration_seconds Time to answer.\n"
                      "# TYPE watchpost_http_request_duration_seconds histogram\n");
     uint64_t cum = 0;
@@ -324,12 +325,13 @@ client_address(struct MHD_Connection *c, char *out, size_t cap)
         return;
     const struct sockaddr *sa = ci->client_addr;
     char host[64] = "";
-    if (sa->sa_family == AF_INET)
+    if (sa->sa_family == AF_INET) {
         (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, host,
                         sizeof host);
-    else if (sa->sa_family == AF_INET6)
+    } else if (sa->sa_family == AF_INET6) {
         (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, host,
                         sizeof host);
+    }
     (void)snprintf(out, cap, "%s", host);
 }
 
@@ -348,10 +350,11 @@ dispatch(wps_req *r)
     bool known = false;
     const wps_route *rt = wps_route_find(r->method, r->path, r, &known);
     if (rt == NULL) {
-        if (known)
+        if (known) {
             wps_error(r, 405, "%s is not allowed here", r->method);
-        else
+        } else {
             wps_error(r, 404, "no such page");
+        }
         return;
     }
     if (rt->min_role >= 0) {

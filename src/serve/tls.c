@@ -63,7 +63,7 @@ make_pair(char **key_pem, char **cert_pem)
     (void)snprintf(san, sizeof san, "DNS:localhost,IP:127.0.0.1,IP:::1,DNS:%s", host);
     bool ok = pk != NULL && x != NULL && X509_set_version(x, 2) == 1;
     if (ok) {
-        unsigned char serial[16];
+        unsigned char serial[16] = {0};
         FILE *r = fopen("/dev/urandom", "rb");
         ok = r != NULL && fread(serial, 1, sizeof serial, r) == sizeof serial;
         if (r != NULL)
@@ -164,7 +164,7 @@ wps_tls_load(const char *cert, const char *key, const char *dir, wps_tls *out, c
         wps_tls_free(out);
         return false;
     }
-    for (unsigned i = 0; i < mdn && i < 32; i++)
+    for (size_t i = 0; i < mdn && i < 32; i++)
         (void)snprintf(out->fingerprint + 3 * i, 4, "%02X%s", md[i], i + 1 < mdn ? ":" : "");
     X509_free(x);
     BIO_free(b);

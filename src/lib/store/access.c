@@ -67,10 +67,11 @@ exec1(wp_store *s, const char *sql, binder bind, const void *ctx, int *changes, 
     } else {
         bind(st, ctx);
         int rc = sqlite3_step(st);
-        if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
             ret = WP_EINVAL;
-        else if (rc != SQLITE_DONE)
+        } else if (rc != SQLITE_DONE) {
             ret = wp_store_fail_db(s, "access", err, errlen);
+        }
         if (ret == WP_EINVAL)
             (void)snprintf(err, errlen, "store %s: %s", s->db_path, sqlite3_errmsg(s->db));
         if (changes != NULL)

@@ -516,11 +516,10 @@ settle(wp_store *s, store_stmt k, const char *ref, const char *claim, long long 
         wp_quarantine_entry e = {0};
         ret = a != NULL ? select_entry(s, a, ref, &e, NULL, err, errlen) : WP_ENOMEM;
         if (ret == WP_OK) {
-            (void)snprintf(err, errlen,
-                           "quarantine: the release claim on %s is no longer ours: it is %s%s%s",
-                           ref, wp_quarantine_state_name(e.state),
-                           e.claimed_by != NULL ? ", claimed by " : "",
-                           e.claimed_by != NULL ? e.claimed_by : "");
+            (void)snprintf(
+                err, errlen, "quarantine: the release claim on %s is no longer ours: it is %s%s%s",
+                ref, wp_quarantine_state_name(e.state), e.claimed_by != NULL ? ", claimed by " : "",
+                e.claimed_by != NULL ? e.claimed_by : "");
             ret = WP_EINVAL;
         } else if (ret == WP_ENOMEM) {
             (void)snprintf(err, errlen, "store %s: out of memory", s->db_path);
@@ -535,8 +534,7 @@ wp_status
 wp_store_quarantine_release(wp_store *s, const char *ref, const char *claim, long long when,
                             char *err, size_t errlen)
 {
-    return settle(s, SQ_RELEASE, ref, claim, when != 0 ? when : (long long)time(NULL), err,
-                  errlen);
+    return settle(s, SQ_RELEASE, ref, claim, when != 0 ? when : (long long)time(NULL), err, errlen);
 }
 
 wp_status

@@ -119,24 +119,27 @@ wp_store_stats(wp_store *s, long long since, long long until, long long bucket, 
     pthread_mutex_lock(&s->mu);
     (void)wp_store_exec(s, "BEGIN"); /* one snapshot for every count */
     wp_status ret = buckets(s, out, err, errlen);
-    if (ret == WP_OK)
+    if (ret == WP_OK) {
         ret = top(s,
                   "SELECT mail_from, count(*) FROM decisions WHERE time >= ?1 AND time < ?2"
                   " AND mail_from IS NOT NULL AND mail_from <> '' GROUP BY mail_from"
                   " COLLATE NOCASE ORDER BY 2 DESC, 1 LIMIT ?3",
                   out, out->senders, &out->n_senders, err, errlen);
-    if (ret == WP_OK)
+    }
+    if (ret == WP_OK) {
         ret = top(s,
                   "SELECT lower(substr(mail_from, instr(mail_from, '@') + 1)), count(*)"
                   " FROM decisions WHERE time >= ?1 AND time < ?2 AND instr(mail_from, '@') > 0"
                   " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?3",
                   out, out->domains, &out->n_domains, err, errlen);
-    if (ret == WP_OK)
+    }
+    if (ret == WP_OK) {
         ret = top(s,
                   "SELECT f.code, count(*) FROM findings f JOIN decisions d ON d.id ="
                   " f.decision_id WHERE d.time >= ?1 AND d.time < ?2 AND f.weight > 0"
                   " GROUP BY f.code ORDER BY 2 DESC, 1 LIMIT ?3",
                   out, out->findings, &out->n_findings, err, errlen);
+    }
     if (ret == WP_OK)
         ret = counts(s, out, err, errlen);
     (void)wp_store_exec(s, "COMMIT");
