@@ -40,32 +40,14 @@ gen_free(wpm_gen *g)
 wpm_gen *
 wpm_gen_build(const cli_config *cfg, char *err, size_t errlen)
 {
-    const char **paths = calloc(cfg->n_rule_paths + 1, sizeof(char *));
     wpm_gen *g = calloc(1, sizeof *g);
-    if (paths == NULL || g == NULL) {
+    if (g == NULL) {
         snprintf(err, errlen, "out of memory");
-        free(paths);
-        free(g);
         return NULL;
     }
-    size_t np = 0;
-    if (cfg->default_rules) {
-        const char *d = cli_default_rules_dir();
-        if (d != NULL)
-            paths[np++] = d;
-        else
-            wpm_log(LOG_WARNING, "default rule set not found; set WATCHPOST_RULES");
-    }
-    for (size_t i = 0; i < cfg->n_rule_paths; i++)
-        paths[np++] = cfg->rule_paths[i];
-    wp_engine_config ec;
-    cli_engine_config(cfg, &ec);
-    ec.rule_paths = paths;
-    ec.n_rule_paths = np;
-    ec.log = wpm_log_engine;
     err[0] = '\0';
-    wp_status st = wp_engine_new(&ec, &g->eng, err, errlen);
-    free(paths);
+    /* a missing default rule set is logged through wpm_log_engine as a warning */
+    wp_status st = cli_engine_new(cfg, wpm_log_engine, &g->eng, err, errlen);
     if (st != WP_OK) {
         if (err[0] == '\0')
             snprintf(err, errlen, "%s", wp_strerror(st));

@@ -60,15 +60,10 @@ wps_api_events(wps_req *r)
     json_t *items = json_array();
     for (size_t i = 0; i < l->n; i++)
         json_array_append_new(items, event_json(&l->events[i]));
-    json_t *next = json_null();
-    if (l->more && l->n > 0) {
-        char c[24];
-        (void)snprintf(c, sizeof c, "%lld", (long long)l->events[l->n - 1].id);
-        json_decref(next);
-        next = json_string(c);
-    }
+    bool more = l->more && l->n > 0;
+    long long last = more ? (long long)l->events[l->n - 1].id : 0;
     wp_event_list_free(l);
-    wps_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+    wps_page(r, items, more, last);
 }
 
 /* The quarantine entry of the event, as the quarantine list shows it. */
@@ -94,25 +89,11 @@ wps_quarantine_entry_json(const wp_quarantine_entry *q)
     return o;
 }
 
-static bool
-param_id(wps_req *r, int64_t *id)
-{
-    const char *v = r->params[0];
-    char *end;
-    long long n = v != NULL ? strtoll(v, &end, 10) : 0;
-    if (v == NULL || *end != '\0' || n <= 0 || strlen(v) > 18) {
-        wps_error(r, 404, "no such event");
-        return false;
-    }
-    *id = n;
-    return true;
-}
-
 void
 wps_api_event(wps_req *r)
 {
     int64_t id;
-    if (!param_id(r, &id))
+    if (!wps_param_id(r, "event", &id))
         return;
     wp_store *s = wps_store(r);
     if (s == NULL)

@@ -75,21 +75,7 @@ wps_api_incidents(wps_req *r)
         json_array_append_new(items, incident_json(&l->items[i]));
     wp_incident_list_free(l);
     /* highest severity first: one page of the most urgent (limit), no cursor */
-    wps_json(r, 200, json_pack("{s:o,s:n}", "items", items, "next_cursor"));
-}
-
-static bool
-param_id(wps_req *r, int64_t *id)
-{
-    const char *v = r->params[0];
-    char *end;
-    long long n = v != NULL ? strtoll(v, &end, 10) : 0;
-    if (v == NULL || *end != '\0' || n <= 0 || strlen(v) > 18) {
-        wps_error(r, 404, "no such incident");
-        return false;
-    }
-    *id = n;
-    return true;
+    wps_page(r, items, false, 0);
 }
 
 static void
@@ -129,7 +115,7 @@ void
 wps_api_incident(wps_req *r)
 {
     int64_t id;
-    wp_store *s = param_id(r, &id) ? wps_store(r) : NULL;
+    wp_store *s = wps_param_id(r, "incident", &id) ? wps_store(r) : NULL;
     if (s != NULL)
         answer_incident(r, s, id);
 }
@@ -138,7 +124,7 @@ static void
 change(wps_req *r, bool close)
 {
     int64_t id;
-    wp_store *s = param_id(r, &id) ? wps_store(r) : NULL;
+    wp_store *s = wps_param_id(r, "incident", &id) ? wps_store(r) : NULL;
     if (s == NULL)
         return;
     json_t *b = wps_body_json(r);

@@ -208,15 +208,10 @@ wps_api_audit(wps_req *r)
                       "reason", e->reason ? json_string(e->reason) : json_null(), "result",
                       e->result));
     }
-    json_t *next = json_null();
-    if (l->more && l->n > 0) {
-        char c[24];
-        (void)snprintf(c, sizeof c, "%lld", l->items[l->n - 1].id);
-        json_decref(next);
-        next = json_string(c);
-    }
+    bool more = l->more && l->n > 0;
+    long long last = more ? l->items[l->n - 1].id : 0;
     wp_audit_list_free(l);
-    wps_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+    wps_page(r, items, more, last);
 }
 
 void

@@ -45,15 +45,10 @@ wps_api_quarantine(wps_req *r)
     json_t *items = json_array();
     for (size_t i = 0; i < l->n; i++)
         json_array_append_new(items, wps_quarantine_entry_json(&l->entries[i]));
-    json_t *next = json_null();
-    if (l->more && l->n > 0) {
-        char c[24];
-        (void)snprintf(c, sizeof c, "%lld", (long long)l->entries[l->n - 1].decision_id);
-        json_decref(next);
-        next = json_string(c);
-    }
+    bool more = l->more && l->n > 0;
+    long long last = more ? (long long)l->entries[l->n - 1].decision_id : 0;
     wp_quarantine_list_free(l);
-    wps_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+    wps_page(r, items, more, last);
 }
 
 /* The {ref} of the path: 16 hex digits, or 404. */
@@ -116,17 +111,33 @@ reason_of(wps_req *r, const char *key, json_t **owner)
     return v;
 }
 
+/* What release and delete both start with: the {ref}, a {"reason"} and the store. */
+typedef struct action {
+    const char *ref, *reason;
+    json_t *body; /* owns reason; the caller decrefs it */
+} action;
+
+static wp_store *
+action_begin(wps_req *r, action *a)
+{
+    a->body = NULL;
+    a->ref = param_ref(r);
+    a->reason = a->ref != NULL ? reason_of(r, "reason", &a->body) : NULL;
+    wp_store *s = a->reason != NULL ? wps_store(r) : NULL;
+    if (s == NULL)
+        json_decref(a->body);
+    return s;
+}
+
 void
 wps_api_quarantine_release(wps_req *r)
 {
-    const char *ref = param_ref(r);
-    json_t *body = NULL;
-    const char *reason = ref != NULL ? reason_of(r, "reason", &body) : NULL;
-    wp_store *s = reason != NULL ? wps_store(r) : NULL;
-    if (s == NULL) {
-        json_decref(body);
+    action a;
+    wp_store *s = action_begin(r, &a);
+    if (s == NULL)
         return;
-    }
+    const char *ref = a.ref, *reason = a.reason;
+    json_t *body = a.body;
     char err[512] = "", claim[WP_QUARANTINE_REF_SIZE];
     wp_quarantine_message *m = NULL;
     wp_status st = wp_store_quarantine_claim(s, ref, r->who.user, 0, claim, err, sizeof err);
@@ -160,14 +171,12 @@ wps_api_quarantine_release(wps_req *r)
 void
 wps_api_quarantine_delete(wps_req *r)
 {
-    const char *ref = param_ref(r);
-    json_t *body = NULL;
-    const char *reason = ref != NULL ? reason_of(r, "reason", &body) : NULL;
-    wp_store *s = reason != NULL ? wps_store(r) : NULL;
-    if (s == NULL) {
-        json_decref(body);
+    action a;
+    wp_store *s = action_begin(r, &a);
+    if (s == NULL)
         return;
-    }
+    const char *ref = a.ref, *reason = a.reason;
+    json_t *body = a.body;
     char err[512] = "";
     wp_status st = wp_store_quarantine_delete(s, ref, r->who.user, err, sizeof err);
     wps_audit(r, "quarantine.delete", ref, reason, st == WP_OK ? "ok" : err);

@@ -132,6 +132,19 @@ wps_json(wps_req *r, unsigned status, json_t *body)
 }
 
 void
+wps_page(wps_req *r, json_t *items, bool more, long long last_id)
+{
+    json_t *next = json_null();
+    if (more) {
+        char c[24];
+        (void)snprintf(c, sizeof c, "%lld", last_id);
+        json_decref(next);
+        next = json_string(c);
+    }
+    wps_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+}
+
+void
 wps_error(wps_req *r, unsigned status, const char *fmt, ...)
 {
     char msg[512];

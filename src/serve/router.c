@@ -237,6 +237,20 @@ wps_event_filter(wps_req *r, long long now, wp_event_filter *f)
     return true;
 }
 
+bool
+wps_param_id(wps_req *r, const char *what, int64_t *id)
+{
+    const char *v = r->params[0];
+    char *end = NULL;
+    long long n = v != NULL && strlen(v) <= 18 ? strtoll(v, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || n <= 0) {
+        wps_error(r, 404, "no such %s", what);
+        return false;
+    }
+    *id = n;
+    return true;
+}
+
 json_t *
 wps_body_json(wps_req *r)
 {

@@ -92,6 +92,8 @@ wp_scanner *wps_scanner(wps_req *r);
 
 /* Answers. Each queues exactly one response; the first one wins. */
 void wps_json(wps_req *r, unsigned status, json_t *body); /* takes the reference */
+/* A page of a list: {"items": items, "next_cursor": "<last_id>" when more, else null}. */
+void wps_page(wps_req *r, json_t *items, bool more, long long last_id);
 void wps_error(wps_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void wps_raw(wps_req *r, unsigned status, const char *type, const void *data, size_t len,
@@ -127,6 +129,8 @@ bool wps_arg_cursor(wps_req *r, int64_t *before_id);
 size_t wps_arg_limit(wps_req *r, bool *ok);
 /* The filter of GET /api/v1/events from the query; false (400 sent) on a bad value. */
 bool wps_event_filter(wps_req *r, long long now, wp_event_filter *f);
+/* The numeric {id} of the path (1..10^18), or false with a 404 naming what. */
+bool wps_param_id(wps_req *r, const char *what, int64_t *id);
 /* The JSON body as an object, or NULL (400 sent). */
 json_t *wps_body_json(wps_req *r);
 

@@ -301,14 +301,32 @@ test_internal_spoof_with_envelope(void **state)
     wpt_free(c);
 }
 
+/* A first-contact history file (SQLite, WAL), made empty and removed with its side files. */
+static void
+history_file(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void
+history_remove(const char *db)
+{
+    const char *const sides[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "%s%s", db, sides[i]);
+        unlink(path);
+    }
+}
+
 static void
 test_first_contact(void **state)
 {
     (void)state;
     char db[] = "/tmp/wpt-history-XXXXXX";
-    int fd = mkstemp(db);
-    assert_true(fd >= 0);
-    close(fd);
+    history_file(db);
     const char *kv[] = {"rules.default",
                         "no",
                         "impersonation.protected_domain",
@@ -333,12 +351,7 @@ test_first_contact(void **state)
     assert_null(wpt_find(r, "IMP_FIRST_CONTACT", NULL));
     wp_report_free(r);
     wpt_free(c);
-    unlink(db);
-    char side[64];
-    snprintf(side, sizeof side, "%s-wal", db);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", db);
-    unlink(side);
+    history_remove(db);
 }
 
 /* The first-contact memory is bounded: a million distinct hashes through a set of 1,000
@@ -374,9 +387,7 @@ test_first_contact_bounded(void **state)
 {
     (void)state;
     char db[] = "/tmp/wpt-history-XXXXXX";
-    int fd = mkstemp(db);
-    assert_true(fd >= 0);
-    close(fd);
+    history_file(db);
     const char *kv[] = {"rules.default",
                         "no",
                         "impersonation.protected_domain",
@@ -415,12 +426,7 @@ test_first_contact_bounded(void **state)
     const char *bad[] = {"impersonation.history_max", "10", NULL};
     char err[256];
     assert_int_equal(wpt_try_settings(bad, err, sizeof err), WP_EINVAL);
-    unlink(db);
-    char side[64];
-    snprintf(side, sizeof side, "%s-wal", db);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", db);
-    unlink(side);
+    history_remove(db);
 }
 
 static void
