@@ -225,6 +225,14 @@ grep -qi '^set-cookie: wp_session=.*; Secure' "$TMP/tls.h" && ok "TLS: Secure co
 "$WP" serve --db "$DB" --listen 0.0.0.0:1 --insecure-http >/dev/null 2>&1
 [[ $? -eq 3 ]] && ok "plain HTTP off loopback: refused (exit 3)" || bad "plain HTTP off loopback accepted"
 
+# ---- more checks, one file per area (tests/serve/check_*.sh), sourced here: they see B, H,
+#      A (viewer and admin token headers), TOK, DB, WP, SRC, TMP, ok and bad ----
+for f in "$SRC"/tests/serve/check_*.sh; do
+  [[ -f $f ]] || continue
+  # shellcheck source=/dev/null
+  source "$f"
+done
+
 # ---- the dashboard in a real browser ----
 KIT=$SRC/../shared/peers/browser
 if [[ ! -f $KIT/browser_check.mjs ]]; then
@@ -237,16 +245,21 @@ else
   export CHROMIUM_NO_SANDBOX=1 # root, and containers without user namespaces
   SHOTS=${WP_SCREENSHOTS:-$SRC/build/screenshots}
   mkdir -p "$SHOTS"
-  if WP_WEB_USER=admin WP_WEB_PASS=$ADMIN_PW WP_WEB_HOSTILE_ID=$HOSTILE_ID WP_WEB_QREF=$BROWSER_REF \
-     WP_WEB_INCIDENT_ID=$INCIDENT_ID WP_WEB_VERDICT=malware WP_WEB_VIEWER_USER=vic \
-     WP_WEB_VIEWER_PASS=viewer-pass-$$ \
-     node "$KIT/browser_check.mjs" "$SRC/tests/web/dashboard.mjs" --base "$B" --screenshots "$SHOTS" \
-       >"$TMP/browser.log" 2>&1; then
-    ok "dashboard in chromium: $(tail -1 "$TMP/browser.log" | sed 's/ passed, / passed \/ /') (screenshots in $SHOTS)"
-  else
-    sed 's/^/    /' "$TMP/browser.log" | tail -40
-    bad "dashboard in chromium"
-  fi
+  # every page test of tests/web/ (dashboard.mjs first: it needs the untouched demo data)
+  for t in "$SRC/tests/web/dashboard.mjs" $(ls "$SRC"/tests/web/*.mjs | grep -v '/dashboard.mjs$'); do
+    name=$(basename "$t" .mjs)
+    mkdir -p "$SHOTS/$name"
+    if WP_WEB_USER=admin WP_WEB_PASS=$ADMIN_PW WP_WEB_HOSTILE_ID=$HOSTILE_ID WP_WEB_QREF=$BROWSER_REF \
+       WP_WEB_INCIDENT_ID=$INCIDENT_ID WP_WEB_VERDICT=malware WP_WEB_VIEWER_USER=vic \
+       WP_WEB_VIEWER_PASS=viewer-pass-$$ \
+       node "$KIT/browser_check.mjs" "$t" --base "$B" --screenshots "$SHOTS/$name" \
+         >"$TMP/browser-$name.log" 2>&1; then
+      ok "$name in chromium: $(tail -1 "$TMP/browser-$name.log" | sed 's/ passed, / passed \/ /') (screenshots in $SHOTS/$name)"
+    else
+      sed 's/^/    /' "$TMP/browser-$name.log" | tail -40
+      bad "$name in chromium"
+    fi
+  done
 fi
 
 # ---- login rate limit: last, since it locks this address out for a quarter hour ----
