@@ -13,6 +13,7 @@ import {
   severityBadge, verdictBadge, SEVERITY_NAMES,
 } from './dom.js';
 import { stackedBars, legend, barList } from './charts.js';
+import { startLive, stopLive, seen } from './live.js';
 
 const VERDICTS = ['clean', 'spam', 'phishing', 'malware', 'targeted'];
 const view = document.getElementById('view');
@@ -41,7 +42,16 @@ function markNav(path) {
   }
 }
 
+// The header's live-update button: "3 new" when events arrived since the page was drawn.
+function liveChanged(n) {
+  const b = document.getElementById('live');
+  b.hidden = n === 0;
+  b.textContent = `${n} new`;
+  b.title = 'New messages or incident changes arrived: show them';
+}
+
 async function logout() {
+  stopLive();
   try { await post('/logout'); } catch (e) { if (!(e instanceof ApiError)) throw e; }
   me = null;
   setCsrf(null);
@@ -162,6 +172,7 @@ function signedIn(r) {
   me = { user: r.user, role: r.role };
   setCsrf(r.csrf);
   showHeader();
+  startLive(liveChanged);
   route();
 }
 
@@ -530,11 +541,13 @@ async function route() {
   if (my !== generation) return; // the analyst moved on while this loaded
   view.removeAttribute('aria-busy');
   replace(view, node);
+  seen(); // what arrived before this drawing is in it
   view.dataset.rendered = String(my); // lets tests tell a fresh page from the one before
   if (document.activeElement === document.body || !view.contains(document.activeElement)) view.focus({ preventScroll: true });
 }
 
 setUnauthorizedHandler(() => {
+  stopLive();
   me = null;
   setCsrf(null);
   showHeader();
@@ -542,6 +555,7 @@ setUnauthorizedHandler(() => {
 });
 
 document.getElementById('logout').addEventListener('click', logout);
+document.getElementById('live').addEventListener('click', () => { seen(); route(); });
 window.addEventListener('hashchange', () => { if (me) route(); });
 
 // Start: ask who we are; a 401 means "not signed in" and shows the login form quietly.

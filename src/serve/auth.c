@@ -77,6 +77,15 @@ session_cookie(const wps_req *r)
                            : NULL;
 }
 
+/* The store could not say who this is: that is the server's trouble (503, logged), not a
+ * wrong credential (401). */
+static void
+store_trouble(wps_req *r, const char *err)
+{
+    (void)fprintf(stderr, "watchpost serve: authentication: %s\n", err);
+    wps_error(r, 503, "the store is busy; try again");
+}
+
 bool
 wps_authenticate(wps_req *r)
 {
@@ -96,15 +105,21 @@ wps_authenticate(wps_req *r)
         if (strlen(tok) > 200)
             return false;
         wps_sha256_hex(tok, hash);
-        r->authed = wp_store_token_get(s, hash, now, &r->who, err, sizeof err) == WP_OK;
+        wp_status st = wp_store_token_get(s, hash, now, &r->who, err, sizeof err);
+        if (st != WP_OK && st != WP_ENOTFOUND)
+            store_trouble(r, err);
+        r->authed = st == WP_OK;
         return r->authed;
     }
     const char *sid = session_cookie(r);
     if (sid == NULL || strlen(sid) > 200)
         return false;
     wps_sha256_hex(sid, hash);
-    if (wp_store_session_get(s, hash, now, now - r->cfg->session_idle_s,
-                             now - r->cfg->session_max_s, &r->who, err, sizeof err) != WP_OK)
+    wp_status st = wp_store_session_get(s, hash, now, now - r->cfg->session_idle_s,
+                                        now - r->cfg->session_max_s, &r->who, err, sizeof err);
+    if (st != WP_OK && st != WP_ENOTFOUND)
+        store_trouble(r, err);
+    if (st != WP_OK)
         return false;
     memcpy(r->session_hash, hash, sizeof r->session_hash);
     r->authed = true;

@@ -163,8 +163,9 @@ wps_run(const wps_config *c)
     (void)signal(SIGPIPE, SIG_IGN);
 
     unsigned threads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    /* suspend/resume: a live-update stream waits for events without busy-polling */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+                     MHD_ALLOW_SUSPEND_RESUME | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
                      (c->insecure_http ? 0 : MHD_USE_TLS);
     uint16_t port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                              : ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -183,6 +184,7 @@ wps_run(const wps_config *c)
         wps_tls_free(&tls);
         return 2;
     }
+    wps_stream_start(c);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned bound = di != NULL ? di->port : port;
     const char *colon = strrchr(c->listen, ':');
@@ -202,7 +204,9 @@ wps_run(const wps_config *c)
             break; /* a reload has nothing to reload yet: users and tokens live in the store */
     }
     (void)fprintf(stderr, "watchpost serve: signal %d: stopping\n", sig);
+    wps_stream_stop(); /* resumes every stream: none may be suspended at MHD_stop_daemon */
     MHD_stop_daemon(d);
+    wps_stream_free();
     wps_tls_free(&tls);
     return 0;
 }

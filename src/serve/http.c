@@ -76,6 +76,22 @@ maybe_gzip(wps_req *r, const void *data, size_t len, size_t *zlen)
     return out;
 }
 
+static void
+security_headers_on(struct MHD_Response *resp)
+{
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+        (void)MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+}
+
+void
+wps_stream_headers(struct MHD_Response *resp)
+{
+    security_headers_on(resp);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    (void)MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+}
+
 /* Queues data (copied) with the security headers. */
 static void
 answer(wps_req *r, unsigned status, const char *type, const void *data, size_t len,
@@ -96,8 +112,7 @@ answer(wps_req *r, unsigned status, const char *type, const void *data, size_t l
         free(z);
         return;
     }
-    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
-        (void)MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    security_headers_on(resp);
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (z != NULL)
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");

@@ -37,6 +37,7 @@ static const wps_route routes[] = {
     {"GET", "/api/v1/stats", wps_api_stats, WP_ROLE_VIEWER},
     {"POST", "/api/v1/scan", wps_api_scan, WP_ROLE_ANALYST},
     {"GET", "/api/v1/audit", wps_api_audit, WP_ROLE_ADMIN},
+    {"GET", "/api/v1/stream", wps_api_stream, WP_ROLE_VIEWER},
     {"GET", "/", wps_static, ANY},
     {"GET", "/static/{}", wps_static, ANY},
 };

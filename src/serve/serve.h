@@ -174,6 +174,14 @@ void wps_api_healthz(wps_req *r);
 void wps_api_metrics(wps_req *r);
 void wps_api_openapi(wps_req *r);
 void wps_static(wps_req *r);
+void wps_api_stream(wps_req *r);
+
+/* live updates (stream.c): the broadcaster thread, started after the daemon and stopped
+ * before it; the security and event-stream headers of its responses (http.c) */
+void wps_stream_start(const wps_config *cfg);
+void wps_stream_stop(void);
+void wps_stream_free(void); /* after MHD_stop_daemon */
+void wps_stream_headers(struct MHD_Response *resp);
 
 /* libmicrohttpd's callbacks (http.c) */
 enum MHD_Result wps_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1527,6 +1528,48 @@ test_access(void **state)
     tdir_remove(&t);
 }
 
+/* Another process looks at the database file's SQLite lock bytes (the SHARED range at
+ * 0x40000002, 510 bytes): true when some process holds a lock there that a writer would
+ * conflict with, as an open WAL-mode connection does. */
+static bool
+shared_lock_seen(const char *db)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(db, O_RDWR);
+        struct flock fl = {
+            .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0x40000002, .l_len = 510};
+        _exit(fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* A second store opened in this process must not drop the locks of the first: closing any
+ * descriptor of the database file releases every POSIX lock the process holds on it, and
+ * another process would then think itself the last user, checkpoint and delete the WAL
+ * under the open connection (watchpost serve opens one store per worker thread; ctest serve
+ * saw "database disk image is malformed"). */
+static void
+test_open_keeps_locks(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wp_store *s1 = store_open(&t, false);
+    wp_event_filter f;
+    wp_event_filter_init(&f);
+    assert_int_equal(count_events(s1, &f), 0);
+    assert_true(shared_lock_seen(t.db)); /* the premise: an open connection is visible */
+    wp_store *s2 = store_open(&t, false);
+    assert_true(shared_lock_seen(t.db)); /* and stays visible after a second open */
+    wp_store_close(s2);
+    wp_store_close(s1);
+    tdir_remove(&t);
+}
+
 /* ---- threads ---- */
 
 #define N_THREADS  4
@@ -1647,6 +1690,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_prune_batches),
         cmocka_unit_test(test_report_kept_and_filters),
         cmocka_unit_test(test_access),
+        cmocka_unit_test(test_open_keeps_locks),
         cmocka_unit_test(test_threads),
     };
     return wpt_main(argc, argv, "store", tests, sizeof tests / sizeof tests[0], NULL, 0, NULL,

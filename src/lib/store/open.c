@@ -131,8 +131,13 @@ open_db(wp_store *s, const wp_store_config *cfg, char *err, size_t errlen)
 {
     /* a new database is created 0600: it holds addresses and subjects. SQLite gives the
      * -wal and -shm files the mode of the database. An existing file keeps its mode; an
-     * error here is left for sqlite3_open_v2 to report. */
-    int fd = open(cfg->db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+     * error here is left for sqlite3_open_v2 to report.
+     * O_EXCL: an existing file is never opened here. Closing any descriptor of a file drops
+     * every POSIX lock this process holds on it, SQLite's included; a process with a
+     * connection open (watchpost serve opens one per worker thread, at any time) would then
+     * look closed to other processes, and the last of those to close would checkpoint and
+     * delete the WAL under it: "database disk image is malformed" (ctest serve saw it). */
+    int fd = open(cfg->db_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0)
         close(fd);
     int rc =
