@@ -11,8 +11,9 @@
 # runs for the given time with the target's dictionary, then merges (minimises) the corpus in
 # place. Crashes, leaks, timeouts and OOMs land in $CORPUS/<target>/finds/; copy each one, once
 # fixed, into fuzz/regressions/<target>/ (replayed by ctest forever). A line per target goes to
-# $CORPUS/campaigns.log: date, commit, target, seconds, executions, exec/s, corpus size before
-# and after, new finds in this run (and the total kept in finds/).
+# $CORPUS/campaigns.log: date, commit, target, seconds asked, wall and CPU seconds, executions,
+# exec/s (over wall time), corpus size before and after, new finds in this run (and the total
+# kept in finds/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-3600}
@@ -51,11 +52,15 @@ for t in "${TARGETS[@]}"; do
   finds_before=$(find "$dir/finds" -type f | wc -l)
   echo "campaign: $t for $SECS s (corpus $before)"
   start=$SECONDS
-  # timeouts and OOMs are ignored by default in fork mode; spelled out so nobody has to know
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 nice -n 19 "$bin" -max_total_time="$SECS" \
+  # timeouts and OOMs are ignored by default in fork mode; spelled out so nobody has to know.
+  # `time` reports user+sys of the fuzzer and all its jobs: on a shared machine at nice 19
+  # the CPU actually spent can be far below the wall time, and CPU-hours are what count.
+  cpu=$( { TIMEFORMAT='%U %S'; time UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    nice -n 19 "$bin" -max_total_time="$SECS" \
     -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$dir/finds/" -fork="${JOBS:-1}" -ignore_crashes=1 -ignore_timeouts=1 \
-    -ignore_ooms=1 "${dict[@]}" "${inputs[@]}" > "$dir/last.log" 2>&1 || true
+    -ignore_ooms=1 "${dict[@]}" "${inputs[@]}" > "$dir/last.log" 2>&1 || true; } 2>&1 |
+    awk '{ printf "%d", $1 + $2 }')
   elapsed=$((SECONDS - start))
   # -fork=0 prints final stats; fork mode prints none, only "#N: ... exec/s R ... job: J"
   # lines, whose N counts the executions of the jobs finished so far (the job still running
@@ -78,7 +83,7 @@ for t in "${TARGETS[@]}"; do
   fi
   after=$(find "$dir/corpus" -type f | wc -l)
   finds_total=$(find "$dir/finds" -type f | wc -l)
-  line="$(date -u +%FT%TZ) $rev $t ${SECS}s wall=${elapsed}s execs=${execs:-?} exec/s=$rate"
+  line="$(date -u +%FT%TZ) $rev $t ${SECS}s wall=${elapsed}s cpu=${cpu:-?}s execs=${execs:-?} exec/s=$rate"
   line+=" corpus=$before->$after finds=$((finds_total - finds_before)) (kept $finds_total)"
   echo "$line" | tee -a "$CORPUS/campaigns.log"
 done
