@@ -62,10 +62,11 @@ for t in "${TARGETS[@]}"; do
     -ignore_ooms=1 "${dict[@]}" "${inputs[@]}" > "$dir/last.log" 2>&1 || true; } 2>&1 |
     awk '{ printf "%d", $1 + $2 }')
   elapsed=$((SECONDS - start))
-  # -fork=0 prints final stats; fork mode prints none, only "#N: ... exec/s R ... job: J"
-  # lines, whose N counts the executions of the jobs finished so far (the job still running
-  # at the deadline is lost, so this undercounts by at most one job) and whose R is the last
-  # job's rate only: exec/s is therefore computed here, over the whole wall time of the run.
+  # -fork=0 prints final stats; fork mode prints none, only a "#N: ... exec/s R ... job: J"
+  # line after each job, whose N sums the final stats of the jobs merged so far (with JOBS>1
+  # the jobs still running at the deadline are stopped and not counted, nor is a job that
+  # crashed before printing its stats) and whose R is the last job's rate only: exec/s is
+  # therefore computed here, over the whole wall time of the run.
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$dir/last.log" | grep -oE '[0-9]+$' | tail -1 || true)
   [[ -n $execs ]] || execs=$(grep -oE '^#[0-9]+' "$dir/last.log" | tail -1 | tr -d '#' || true)
   rate='?'
