@@ -3,7 +3,7 @@
 #
 # usage: fuzz/campaign.sh [SECONDS_PER_TARGET] [TARGET...]
 #   default: 3600 s for each of message content html text netlog egress auth intel rules
-#   bayes wave, one job at a time at nice 19 (the machine is shared).
+#   bayes wave router, one job at a time at nice 19 (the machine is shared).
 # env:   CORPUS=/var/tmp/watchpost-fuzz   corpus kept between campaigns, one folder per target
 #        JOBS=1                           parallel fuzzing processes per target (-fork=N)
 #
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-3600}
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(message content html text netlog egress auth intel rules bayes wave)
+((${#TARGETS[@]})) || TARGETS=(message content html text netlog egress auth intel rules bayes wave router)
 CORPUS=${CORPUS:-/var/tmp/watchpost-fuzz}
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz >/dev/null
