@@ -246,6 +246,6 @@ mix_rps=${RPS[mix]} mix_cpu_ms=${CPU[mix]} mix_capacity_rps=$(awk -v c="${CPU[mi
 worst_subject_scan_ms=${P50[worst]:-skipped} (one request at a time, p50)
 idle_conns=$IDLE idle_ok=$IDLE_OK idle_alive=$IDLE_ALIVE rss_after_load_mb=$RSS_LOAD_MB rss_idle_max_mb=$RSS_IDLE_MB vmhwm_mb=$HWM_MB idle_list_p99_ms=${P99[idle]} idle_list_rps=${RPS[idle]}
 EOF
-echo "hint: N=$N NI=$NI DURATION=$DURATION C=$C C_RPS=$C_RPS GZIP=$GZIP IDLE=$IDLE bench/serve_bench.sh ($(nproc) CPUs, $(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "hint: WATCHPOST=$WP N=$N NI=$NI DURATION=$DURATION C=$C C_RPS=$C_RPS GZIP=$GZIP IDLE=$IDLE bench/serve_bench.sh ($(nproc) CPUs, $(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 [[ ${STRICT:-0} == 1 && $missed == 1 ]] && exit 3
 exit 0
