@@ -147,7 +147,7 @@ for _ in $(seq 100); do
 done
 curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/events?limit=1" \
     >/dev/null || { cat "$W/serve.log" >&2; bench_die "the API does not answer"; }
-THREADS=$(ls "/proc/$SERVER_PID/task" | wc -l)
+THREADS=$(awk '/^Threads:/ {print $2}' "/proc/$SERVER_PID/status")
 bench_log "serving $n_dec decisions on 127.0.0.1:$PORT (pid $SERVER_PID)"
 
 # the server's CPU time so far (user + system), in clock ticks
