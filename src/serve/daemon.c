@@ -80,8 +80,7 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, bool
     return false;
 }
 
-/* libmicrohttpd's own messages (its format strings, not ours or a client's) */
-static void __attribute__((format(printf, 2, 0)))
+static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
