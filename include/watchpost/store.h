@@ -38,7 +38,7 @@
 typedef struct wp_store wp_store;
 
 /* The schema version this build writes (the number of its migrations). */
-#define WP_STORE_SCHEMA_VERSION 4
+#define WP_STORE_SCHEMA_VERSION 5
 
 /* What is kept of one decision; longer values are cut at a UTF-8 boundary. */
 #define WP_STORE_MAX_HEADER      4096 /* each header of interest, each envelope field */

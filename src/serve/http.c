@@ -146,6 +146,38 @@ wps_json(wps_req *r, unsigned status, json_t *body)
     free(s);
 }
 
+/* Length of the valid UTF-8 sequence at p (as jansson checks it: no overlong form, no
+ * surrogate, nothing above U+10FFFF), 0 when there is none. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+    size_t n;
+    uint32_t min;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        min = 0x80;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        n = 3;
+        min = 0x800;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    uint32_t cp = p[0] & (0x7fU >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3fU);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 void
 wps_page(wps_req *r, json_t *items, bool more, long long last_id)
 {
@@ -169,6 +201,17 @@ wps_error(wps_req *r, unsigned status, const char *fmt, ...)
     va_end(ap);
     if (r->answered)
         return;
+    /* The message may quote the client's bytes (a query key) and may be cut inside a
+     * character; jansson refuses invalid UTF-8, which turned a 400 into a 500 "out of
+     * memory" (found by fuzz_router). Each stray byte becomes '?'. */
+    for (unsigned char *p = (unsigned char *)msg; *p != '\0';) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            *p++ = '?';
+        } else {
+            p += n;
+        }
+    }
     wps_json(r, status, json_pack("{s:s}", "error", msg));
 }
 

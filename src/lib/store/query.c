@@ -16,6 +16,9 @@
 
 #define RESULT_ARENA_BUDGET ((size_t)512 << 20)
 
+/* "@domain": an index search (decisions_sender_domain) */
+static const char sender_domain_clause[] = WP_STORE_SENDER_DOMAIN_EXPR " = lower(?7)";
+
 static const char *const event_clauses[EVF__COUNT] = {
     [EVF_SINCE] = "d.time >= ?1",
     [EVF_UNTIL] = "d.time < ?2",
@@ -23,7 +26,7 @@ static const char *const event_clauses[EVF__COUNT] = {
     [EVF_VERDICT] = "d.verdict = ?4",
     [EVF_ACTION] = "d.action = ?5",
     [EVF_SENDER] = "d.mail_from = ?6 COLLATE NOCASE",
-    [EVF_SENDER_DOMAIN] = "d.mail_from LIKE ?7 ESCAPE '\\'",
+    [EVF_SENDER_DOMAIN] = sender_domain_clause,
     [EVF_RCPT] = "d.id IN (SELECT decision_id FROM recipients WHERE rcpt = ?8 COLLATE NOCASE)",
     [EVF_CODE] = "d.id IN (SELECT decision_id FROM findings WHERE code = ?9)",
     [EVF_ID] = "d.id = ?10",
@@ -316,8 +319,9 @@ wp_store_events(wp_store *s, const wp_event_filter *f, wp_event_list **out, char
         ret = wp_store_fail_db(s, "cannot query decisions", err, errlen);
         goto out;
     }
-    const char *like =
-        f->sender != NULL && f->sender[0] == '@' ? wp_store_like_domain(a, f->sender) : NULL;
+    /* "@domain": the part of mail_from from its last '@' on, ASCII case folded (as the LIKE
+     * '%@domain' that it replaced, but through an index) */
+    const char *domain = f->sender != NULL && f->sender[0] == '@' ? f->sender : NULL;
     sqlite3_bind_int64(st, 1, f->since);
     sqlite3_bind_int64(st, 2, f->until);
     sqlite3_bind_int(st, 3, f->min_severity);
@@ -325,7 +329,7 @@ wp_store_events(wp_store *s, const wp_event_filter *f, wp_event_list **out, char
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 5, f->action >= 0 ? wp_action_name(f->action) : NULL, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, f->sender, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, like, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, domain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 8, f->recipient, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 9, f->finding_code, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 10, f->id);

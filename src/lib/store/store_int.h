@@ -107,7 +107,15 @@ sqlite3_stmt *wp_store_filtered(wp_store *s, sqlite3_stmt **cache, const char *s
 /* A filter's limit: 0 is the default, and the ceiling applies. */
 size_t wp_store_page_size(size_t limit);
 
-/* "@domain" sender filters become a LIKE pattern with % and _ escaped; arena-allocated. */
+/* The sender's domain of a decision row d: mail_from from its last '@' on, ASCII lower case.
+ * The same expression (on the bare column) is the index decisions_sender_domain (schema.c,
+ * migration 5), so a "sender=@domain" filter written with it is an index search; the store
+ * test checks the planner uses that index for it. */
+#define WP_STORE_SENDER_DOMAIN_EXPR                                                              \
+    "lower(substr(d.mail_from, length(rtrim(d.mail_from, replace(d.mail_from, '@', '')))))"
+
+/* "@domain" sender filters of the quarantine list become a LIKE pattern with % and _
+ * escaped; arena-allocated. */
 char *wp_store_like_domain(wp_arena *a, const char *domain);
 /* "%text%" with % _ \ escaped, for a substring LIKE; arena-allocated. */
 char *wp_store_like_text(wp_arena *a, const char *text);
