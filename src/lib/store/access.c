@@ -382,6 +382,44 @@ wp_store_token_revoke(wp_store *s, const char *user, const char *name, char *err
     return ret;
 }
 
+wp_status
+wp_store_tokens(wp_store *s, const char *user, wp_token_info *out, size_t cap, size_t *n, char *err,
+                size_t errlen)
+{
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = NULL;
+    wp_status ret = WP_OK;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT user, name, role, created, coalesce(last_used, 0), revoked"
+                           " FROM api_tokens WHERE (?1 IS NULL OR user = ?1) ORDER BY user, name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        ret = wp_store_fail_db(s, "api_tokens", err, errlen);
+    } else {
+        sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC); /* NULL binds NULL */
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n < cap) {
+                wp_token_info *t = &out[*n];
+                memset(t, 0, sizeof(*t));
+                copy(t->user, sizeof t->user, sqlite3_column_text(st, 0));
+                copy(t->name, sizeof t->name, sqlite3_column_text(st, 1));
+                int role = wp_role_from_name((const char *)sqlite3_column_text(st, 2));
+                t->role = role >= 0 ? (wp_role)role : WP_ROLE_VIEWER;
+                t->created = sqlite3_column_int64(st, 3);
+                t->last_used = sqlite3_column_int64(st, 4);
+                t->revoked = sqlite3_column_int(st, 5) != 0;
+            }
+            (*n)++;
+        }
+        if (rc != SQLITE_DONE)
+            ret = wp_store_fail_db(s, "api_tokens", err, errlen);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
 static void
 bind_audit(sqlite3_stmt *st, const void *ctx)
 {
