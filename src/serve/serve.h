@@ -174,6 +174,16 @@ void wps_api_healthz(wps_req *r);
 void wps_api_metrics(wps_req *r);
 void wps_api_openapi(wps_req *r);
 void wps_static(wps_req *r);
+/* administration (api_admin.c) */
+void wps_api_users(wps_req *r);
+void wps_api_user_create(wps_req *r);
+void wps_api_user_disable(wps_req *r);
+void wps_api_user_enable(wps_req *r);
+void wps_api_user_password(wps_req *r);
+void wps_api_user_role(wps_req *r);
+void wps_api_tokens(wps_req *r);
+void wps_api_token_create(wps_req *r);
+void wps_api_token_revoke(wps_req *r);
 
 /* libmicrohttpd's callbacks (http.c) */
 enum MHD_Result wps_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
