@@ -62,6 +62,10 @@ WP_API wp_status wp_store_session_get(wp_store *s, const char *hash, long long n
                                       long long idle_after, long long created_after,
                                       wp_session_info *out, char *err, size_t errlen);
 WP_API wp_status wp_store_session_delete(wp_store *s, const char *hash, char *err, size_t errlen);
+/* Ends every session of user but the one whose hash is keep (NULL: all), after a password
+ * reset; *n (when not NULL) receives how many ended. */
+WP_API wp_status wp_store_sessions_end(wp_store *s, const char *user, const char *keep, size_t *n,
+                                       char *err, size_t errlen);
 
 /* An API token, scoped to a role no higher than its user's (WP_EINVAL otherwise). */
 WP_API wp_status wp_store_token_put(wp_store *s, const char *hash, const char *user,

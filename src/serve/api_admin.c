@@ -8,7 +8,8 @@
  * owns the store, is the way back). The guard reads the user list and then writes: two
  * admins demoting each other at the same instant could both pass it, which `watchpost user`
  * repairs. New tokens are shown once, in the answer that creates them; the store keeps their
- * SHA-256 and a listing never carries a hash.
+ * SHA-256 and a listing never carries a hash. A password reset ends the user's sessions (but
+ * the resetting admin's own).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,12 @@ wps_api_user_password(wps_req *r)
         wps_error(r, 500, "out of memory hashing the password");
     } else if (!r->answered) {
         wp_status st = wp_store_user_put(s, u.name, u.role, hash, false, err, sizeof err);
+        /* whoever knew the old password is logged out; the admin's own session stays */
+        if (st == WP_OK) {
+            st = wp_store_sessions_end(s, u.name,
+                                       r->session_hash[0] != '\0' ? r->session_hash : NULL, NULL,
+                                       err, sizeof err);
+        }
         wps_audit(r, "user.password", obj, reason, st == WP_OK ? "ok" : err);
         u.pwhash[0] = '\0';
         if (st != WP_OK) {

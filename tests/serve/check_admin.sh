@@ -104,12 +104,15 @@ PY
 [[ $(code -b "$ADM_CJ" "$B/api/v1/me") == 401 ]] || bad "an old session came back with enable"
 [[ $(adm_post /users/nobody-here/disable '{"reason":"x"}') == 404 ]] && ok "disable an unknown user: 404" || bad "unknown user disable: $(cat "$TMP/adm.out")"
 
-# ---- password reset: the new one logs in ----
+# ---- password reset: the new one logs in, sessions made with the old one end ----
 ADM_PW2=chk-reset-$$-long
+curl -s -c "$ADM_CJ" -o /dev/null -d "{\"username\":\"chk-ana\",\"password\":\"$ADM_PW\"}" "$B/api/v1/login"
+[[ $(code -b "$ADM_CJ" "$B/api/v1/me") == 200 ]] || bad "chk-ana cannot log in again after enable"
 [[ $(adm_post /users/chk-ana/password '{"password":"short"}') == 400 ]] && ok "a short reset password: 400" || bad "short reset: $(cat "$TMP/adm.out")"
 [[ $(adm_post /users/chk-ana/password "{\"password\":\"$ADM_PW2\",\"reason\":\"forgot it\"}") == 200 ]] &&
   [[ $(code -d "{\"username\":\"chk-ana\",\"password\":\"$ADM_PW2\"}" "$B/api/v1/login") == 200 ]] &&
   ok "POST /users/{name}/password: the new password logs in" || bad "password reset: $(cat "$TMP/adm.out")"
+[[ $(code -b "$ADM_CJ" "$B/api/v1/me") == 401 ]] && ok "a password reset ends the user's sessions" || bad "a session outlived the password reset"
 
 # ---- guards: not yourself, not the last admin ----
 [[ $(adm_post /users/admin/disable '{"reason":"oops"}') == 409 ]] && grep -q "own account" "$TMP/adm.out" &&

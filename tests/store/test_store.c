@@ -1528,7 +1528,7 @@ test_access(void **state)
 }
 
 /* Token listing: by user then name, filtered by user, with last use and revocation, and no
- * hash anywhere in what comes back. */
+ * hash anywhere in what comes back. Ending a user's sessions after a password reset. */
 static void
 test_token_list(void **state)
 {
@@ -1585,6 +1585,19 @@ test_token_list(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(wp_store_tokens(s, NULL, NULL, 0, &n, err, sizeof err), WP_OK);
     assert_int_equal(n, 3);
+
+    /* a password reset ends the user's other sessions, and only the user's */
+    assert_int_equal(wp_store_session_put(s, "s1", "bob", "c", now, "a", err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_put(s, "s2", "bob", "c", now, "a", err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_put(s, "s3", "alice", "c", now, "a", err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_sessions_end(s, "bob", "s2", &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(wp_store_session_get(s, "s1", now, 0, 0, &si, err, sizeof err), WP_ENOTFOUND);
+    assert_int_equal(wp_store_session_get(s, "s2", now, 0, 0, &si, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_get(s, "s3", now, 0, 0, &si, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_sessions_end(s, "bob", NULL, NULL, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_get(s, "s2", now, 0, 0, &si, err, sizeof err), WP_ENOTFOUND);
+    assert_int_equal(wp_store_session_get(s, "s3", now, 0, 0, &si, err, sizeof err), WP_OK);
     wp_store_close(s);
     tdir_remove(&t);
 }

@@ -311,6 +311,27 @@ wp_store_session_delete(wp_store *s, const char *hash, char *err, size_t errlen)
     return exec1(s, "DELETE FROM sessions WHERE hash = ?1", bind_hash, hash, NULL, err, errlen);
 }
 
+static void
+bind_end(sqlite3_stmt *st, const void *ctx)
+{
+    const sess_args *a = ctx;
+    sqlite3_bind_text(st, 1, a->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->hash, -1, SQLITE_STATIC);
+}
+
+wp_status
+wp_store_sessions_end(wp_store *s, const char *user, const char *keep, size_t *n, char *err,
+                      size_t errlen)
+{
+    sess_args a = {.hash = keep, .user = user};
+    int changes = 0;
+    wp_status ret = exec1(s, "DELETE FROM sessions WHERE user = ?1 AND (?2 IS NULL OR hash <> ?2)",
+                          bind_end, &a, &changes, err, errlen);
+    if (ret == WP_OK && n != NULL)
+        *n = (size_t)changes;
+    return ret;
+}
+
 typedef struct token_args {
     const char *hash, *user, *name;
     wp_role role;
