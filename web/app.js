@@ -32,6 +32,8 @@ function showHeader() {
     document.getElementById('user').textContent = me.user;
     document.getElementById('role').textContent = me.role;
   }
+  // nav entries a role may not use (data-role: the least role that may) are not shown
+  for (const a of document.querySelectorAll('#nav a[data-role]')) a.hidden = !signedIn || !hasRole(a.dataset.role);
 }
 
 function markNav(path) {
@@ -503,6 +505,263 @@ async function incidentPage(params) {
   return p;
 }
 
+// ---- administration: users, API tokens, the audit log (admin only) ------------------------
+
+const ROLES = ['viewer', 'analyst', 'admin'];
+const hasRole = (role) => !!me && ROLES.indexOf(me.role) >= ROLES.indexOf(role);
+const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
+
+// Asked for a page its role may not use, the dashboard says so without calling the API (the
+// server would answer 403 anyway).
+function notAllowed(title) {
+  return page(title, h('p', { class: 'error', id: 'not-allowed', role: 'alert' },
+    'Not allowed: this page needs the admin role.'));
+}
+
+// A button that opens a small form built by fields(); on submit act(values) runs, and what
+// it throws (an ApiError, or an Error for a value refused in the page) is shown in the form.
+function inlineAction({ label, cls, danger = false, fields, act }) {
+  const wrap = h('span', { class: 'reason-action' });
+  const open = h('button', { type: 'button', class: `${cls}${danger ? ' danger' : ''}` }, label);
+  open.addEventListener('click', () => {
+    const msg = h('p', { class: 'error', role: 'alert', hidden: true });
+    const submit = h('button', { type: 'submit', class: danger ? 'danger' : 'primary' }, `Confirm ${label.toLowerCase()}`);
+    const cancel = h('button', { type: 'button', on: { click: () => { replace(wrap, open); open.focus(); } } }, 'Cancel');
+    const form = h('form', { class: `act-form ${cls}-form`, novalidate: true },
+      fields(), h('div', { class: 'row' }, submit, cancel), msg);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      submit.disabled = true;
+      try {
+        await act(Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v)])));
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) return;
+        msg.hidden = false;
+        msg.textContent = e.message || String(e);
+        submit.disabled = false;
+      }
+    });
+    replace(wrap, form);
+    const first = form.querySelector('input, select, textarea');
+    if (first) first.focus();
+  });
+  return replace(wrap, open);
+}
+
+const reasonField = (label = 'Reason') =>
+  h('label', null, label, h('textarea', { name: 'reason', rows: 2, required: true, maxlength: 1000 }));
+const passwordField = (label) =>
+  h('label', null, label, h('input', { name: 'password', type: 'password', autocomplete: 'new-password', minlength: 12, maxlength: 1024, required: true }));
+const roleSelect = (name, label, first) =>
+  select(name, label, [...(first ? [first] : []), ...ROLES.map((r) => [r, r])], first ? first[0] : 'viewer');
+
+function needReason(v) {
+  const reason = (v.reason || '').trim();
+  if (!reason) throw new Error('A reason is required.');
+  return reason;
+}
+
+function needPassword(v) {
+  if ((v.password || '').length < 12) throw new Error('A password has at least 12 characters.');
+  return v.password;
+}
+
+async function usersPage() {
+  if (!hasRole('admin')) return notAllowed('Users and tokens');
+  const status = h('p', { class: 'muted', role: 'status', id: 'admin-status' });
+  const usersBox = h('div', { class: 'scroll' });
+  const tokensBox = h('div', { class: 'scroll' });
+  const tokenUser = h('select', { name: 'user', id: 'token-user' });
+  const tokenBox = h('div', { id: 'new-token-box', hidden: true });
+  let users = [];
+
+  const userColumns = [
+    { label: 'Name', cell: (u) => [String(u.name), u.name === me.user ? h('span', { class: 'muted' }, ' (you)') : null] },
+    { label: 'Role', cell: (u) => h('span', { class: 'badge' }, String(u.role)) },
+    { label: 'State', cell: (u) => h('span', { class: `state state-${u.disabled ? 'disabled' : 'enabled'}` }, u.disabled ? 'disabled' : 'enabled') },
+    { label: 'Created', cell: (u) => time(u.created), class: 'nowrap' },
+    { label: 'Actions', class: 'row-actions', cell: (u) => userActions(u) },
+  ];
+  const tokenColumns = [
+    { label: 'User', cell: (t) => String(t.user) },
+    { label: 'Name', cell: (t) => h('span', { class: 'mono' }, String(t.name)) },
+    { label: 'Role', cell: (t) => h('span', { class: 'badge' }, String(t.role)) },
+    { label: 'Created', cell: (t) => time(t.created), class: 'nowrap' },
+    { label: 'Last used', cell: (t) => (t.last_used ? time(t.last_used) : h('span', { class: 'muted' }, 'never')), class: 'nowrap' },
+    { label: 'State', cell: (t) => h('span', { class: `state state-${t.revoked ? 'revoked' : 'active'}` }, t.revoked ? 'revoked' : 'active') },
+    { label: 'Actions', class: 'row-actions', cell: (t) => (t.revoked ? h('span', { class: 'muted' }, '—') : inlineAction({
+      label: 'Revoke', cls: 'act-revoke', danger: true, fields: () => reasonField(),
+      act: async (v) => {
+        const reason = needReason(v);
+        await post('/tokens/revoke', { user: t.user, name: t.name, reason });
+        await refresh(`Token ${t.name} of ${t.user} revoked.`);
+      },
+    })) },
+  ];
+
+  function userActions(u) {
+    const out = [];
+    const path = `/users/${encodeURIComponent(u.name)}`;
+    if (u.disabled) {
+      out.push(inlineAction({ label: 'Enable', cls: 'act-enable', fields: () => reasonField(), act: async (v) => {
+        await post(`${path}/enable`, { reason: needReason(v) });
+        await refresh(`User ${u.name} enabled.`);
+      } }));
+    } else if (u.name !== me.user) {
+      out.push(inlineAction({ label: 'Disable', cls: 'act-disable', danger: true, fields: () => reasonField(), act: async (v) => {
+        await post(`${path}/disable`, { reason: needReason(v) });
+        await refresh(`User ${u.name} disabled: its sessions ended and its tokens stopped.`);
+      } }));
+    }
+    out.push(inlineAction({ label: 'Reset password', cls: 'act-password', fields: () => passwordField('New password (12 or more characters)'), act: async (v) => {
+      await post(`${path}/password`, { password: needPassword(v) });
+      await refresh(`Password of ${u.name} reset.`);
+    } }));
+    out.push(inlineAction({ label: 'Change role', cls: 'act-role', fields: () => [roleSelect('role', 'New role'), reasonField()], act: async (v) => {
+      await post(`${path}/role`, { role: v.role, reason: needReason(v) });
+      await refresh(`${u.name} is now ${v.role}.`);
+    } }));
+    return out;
+  }
+
+  function draw(us, ts) {
+    users = us;
+    const ut = table(userColumns, users, { rowAttrs: (u) => ({ dataset: { user: String(u.name) } }) });
+    ut.id = 'users-table';
+    replace(usersBox, ut);
+    const tt = table(tokenColumns, ts, { rowAttrs: (t) => ({ dataset: { user: String(t.user), name: String(t.name) } }) });
+    tt.id = 'tokens-table';
+    replace(tokensBox, ts.length ? tt : h('p', { class: 'muted' }, 'No API tokens.'));
+    const chosen = tokenUser.value;
+    replace(tokenUser, users.filter((u) => !u.disabled).map((u) =>
+      h('option', { value: u.name, selected: u.name === chosen }, `${u.name} (${u.role})`)));
+  }
+
+  async function refresh(message) {
+    const [u, t] = await Promise.all([get('/users'), get('/tokens')]);
+    draw(u.items || [], t.items || []);
+    status.textContent = message || '';
+  }
+
+  // Add a user.
+  const addMsg = h('p', { class: 'error', role: 'alert', hidden: true });
+  const addForm = h('form', { class: 'filters admin-form', id: 'user-add', novalidate: true },
+    input('name', 'User name', '', { required: true, maxlength: 64, pattern: '[A-Za-z0-9._@\\-]{1,64}', autocomplete: 'off' }),
+    roleSelect('role', 'Role'),
+    passwordField('Password (12 or more characters)'),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Add user')), addMsg);
+  addForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = Object.fromEntries([...new FormData(addForm)].map(([k, x]) => [k, String(x)]));
+    const name = v.name.trim();
+    addMsg.hidden = true;
+    try {
+      if (!NAME_RE.test(name)) throw new Error('A user name is 1 to 64 of A-Z a-z 0-9 . _ - @.');
+      await post('/users', { name, role: v.role, password: needPassword(v) });
+      addForm.reset();
+      await refresh(`User ${name} added.`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return;
+      addMsg.hidden = false;
+      addMsg.textContent = e.message || String(e);
+    }
+  });
+
+  // Create a token: the answer is the only time the token is seen.
+  const tokMsg = h('p', { class: 'error', role: 'alert', hidden: true });
+  const tokForm = h('form', { class: 'filters admin-form', id: 'token-create', novalidate: true },
+    h('label', null, 'For user', tokenUser),
+    input('name', 'Token name', '', { required: true, maxlength: 64, placeholder: 'soar', autocomplete: 'off' }),
+    roleSelect('role', 'Role', ['', "the user's"]),
+    input('reason', 'Purpose', '', { maxlength: 1000, placeholder: 'what will use it' }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Create token')), tokMsg);
+  tokForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = Object.fromEntries([...new FormData(tokForm)].map(([k, x]) => [k, String(x).trim()]));
+    tokMsg.hidden = true;
+    try {
+      if (!NAME_RE.test(v.name)) throw new Error('A token name is 1 to 64 of A-Z a-z 0-9 . _ - @.');
+      const body = { user: v.user, name: v.name };
+      if (v.role) body.role = v.role;
+      if (v.reason) body.reason = v.reason;
+      const r = await post('/tokens', body);
+      showToken(r);
+      tokForm.reset();
+      await refresh(`Token ${r.name} for ${r.user} created.`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return;
+      tokMsg.hidden = false;
+      tokMsg.textContent = e.message || String(e);
+    }
+  });
+
+  function showToken(r) {
+    const field = h('input', { id: 'new-token', class: 'mono token-value', readonly: true, value: r.token,
+      'aria-label': 'the new API token', spellcheck: 'false', autocomplete: 'off', size: 72 });
+    field.addEventListener('focus', () => field.select());
+    const note = h('span', { class: 'muted', role: 'status' });
+    const copy = h('button', { type: 'button', id: 'new-token-copy', on: { click: () => {
+      field.select();
+      const done = () => { note.textContent = 'Copied.'; };
+      const manual = () => { note.textContent = 'Selected: copy it with Ctrl+C.'; };
+      if (navigator.clipboard) navigator.clipboard.writeText(r.token).then(done, manual);
+      else manual();
+    } } }, 'Copy');
+    const dismiss = h('button', { type: 'button', on: { click: () => { tokenBox.hidden = true; clear(tokenBox); } } }, 'Done');
+    replace(tokenBox, h('div', { class: 'new-token' },
+      h('p', null, h('strong', null, `New token "${r.name}" for ${r.user} (${r.role}).`),
+        ' Copy it now: it is shown this once and cannot be read again, only revoked.'),
+      h('div', { class: 'row' }, field, copy, dismiss), note));
+    tokenBox.hidden = false;
+    field.focus();
+  }
+
+  const [u, t] = await Promise.all([get('/users'), get('/tokens')]);
+  draw(u.items || [], t.items || []);
+  return page('Users and tokens', status,
+    section('Users', usersBox),
+    section('Add a user', addForm),
+    section('API tokens', tokensBox),
+    section('Create an API token', h('p', { class: 'muted small' },
+      "A token's role is at most its user's, and is lowered with it. Scripts send it as Authorization: Bearer."), tokForm, tokenBox));
+}
+
+async function auditPage() {
+  if (!hasRole('admin')) return notAllowed('Audit log');
+  const columns = [
+    { label: 'Time', cell: (e) => time(e.time), class: 'nowrap' },
+    { label: 'User', cell: (e) => String(e.user ?? ''), class: 'nowrap' },
+    { label: 'Address', cell: (e) => String(e.address ?? ''), class: 'mono nowrap' },
+    { label: 'Action', cell: (e) => h('span', { class: 'mono' }, String(e.action ?? '')) },
+    { label: 'Object', cell: (e) => String(e.object ?? ''), class: 'evidence object' },
+    { label: 'Reason', cell: (e) => String(e.reason ?? ''), class: 'evidence' },
+    { label: 'Result', cell: (e) => h('span', { class: e.result === 'ok' ? 'result-ok' : 'result-bad' }, String(e.result ?? '')) },
+  ];
+  const tbody = h('tbody');
+  const status = h('p', { class: 'muted', role: 'status' });
+  const more = h('button', { type: 'button', id: 'audit-more' }, 'More');
+  let count = 0;
+  const add = (res) => {
+    for (const e of res.items || []) {
+      tbody.append(tableRow(columns, e, (x) => ({ dataset: { id: String(x.id), action: String(x.action ?? '') } })));
+      count++;
+    }
+    status.textContent = `${count} entr${count === 1 ? 'y' : 'ies'}, newest first${res.next_cursor ? '; more available' : ''}.`;
+    more.hidden = !res.next_cursor;
+    more.dataset.cursor = res.next_cursor || '';
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try { add(await get('/audit', { cursor: more.dataset.cursor })); }
+    catch (e) { status.replaceWith(errorBox(e)); }
+    finally { more.disabled = false; }
+  });
+  add(await get('/audit'));
+  return page('Audit log', status,
+    h('div', { class: 'scroll' }, h('table', { class: 'data audit', id: 'audit-table' },
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c.label)))), tbody)), more);
+}
+
 // ---- router -------------------------------------------------------------------------------
 
 const ROUTES = [
@@ -512,6 +771,8 @@ const ROUTES = [
   [/^\/quarantine$/, quarantinePage],
   [/^\/incidents$/, incidentsPage],
   [/^\/incidents\/([0-9]+)$/, incidentPage],
+  [/^\/users$/, usersPage],
+  [/^\/audit$/, auditPage],
 ];
 
 function parseHash() {

@@ -62,6 +62,10 @@ WP_API wp_status wp_store_session_get(wp_store *s, const char *hash, long long n
                                       long long idle_after, long long created_after,
                                       wp_session_info *out, char *err, size_t errlen);
 WP_API wp_status wp_store_session_delete(wp_store *s, const char *hash, char *err, size_t errlen);
+/* Ends every session of user but the one whose hash is keep (NULL: all), after a password
+ * reset; *n (when not NULL) receives how many ended. */
+WP_API wp_status wp_store_sessions_end(wp_store *s, const char *user, const char *keep, size_t *n,
+                                       char *err, size_t errlen);
 
 /* An API token, scoped to a role no higher than its user's (WP_EINVAL otherwise). */
 WP_API wp_status wp_store_token_put(wp_store *s, const char *hash, const char *user,
@@ -73,6 +77,17 @@ WP_API wp_status wp_store_token_get(wp_store *s, const char *hash, long long now
                                     wp_session_info *out, char *err, size_t errlen);
 WP_API wp_status wp_store_token_revoke(wp_store *s, const char *user, const char *name, char *err,
                                        size_t errlen);
+typedef struct wp_token_info {
+    char user[WP_ACCESS_NAME_MAX + 1];
+    char name[WP_ACCESS_NAME_MAX + 1];
+    bool revoked;
+    wp_role role;                 /* as created; a lower user role lowers it when used */
+    long long created, last_used; /* last_used 0: never used */
+} wp_token_info;
+/* API tokens of user (NULL: of everyone), by user then name, into out[0..cap); *n receives
+ * how many there are. Never the hash: a listing cannot be turned into a credential. */
+WP_API wp_status wp_store_tokens(wp_store *s, const char *user, wp_token_info *out, size_t cap,
+                                 size_t *n, char *err, size_t errlen);
 
 typedef struct wp_audit_entry {
     long long id, time;

@@ -40,6 +40,15 @@ static const wps_route routes[] = {
     {"GET", "/api/v1/stream", wps_api_stream, WP_ROLE_VIEWER},
     {"GET", "/", wps_static, ANY},
     {"GET", "/static/{}", wps_static, ANY},
+    {"GET", "/api/v1/users", wps_api_users, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/users", wps_api_user_create, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/users/{}/disable", wps_api_user_disable, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/users/{}/enable", wps_api_user_enable, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/users/{}/password", wps_api_user_password, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/users/{}/role", wps_api_user_role, WP_ROLE_ADMIN},
+    {"GET", "/api/v1/tokens", wps_api_tokens, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/tokens", wps_api_token_create, WP_ROLE_ADMIN},
+    {"POST", "/api/v1/tokens/revoke", wps_api_token_revoke, WP_ROLE_ADMIN},
 };
 
 /* Matches path against pattern; captures into r->params. */

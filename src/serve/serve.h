@@ -182,6 +182,16 @@ void wps_stream_start(const wps_config *cfg);
 void wps_stream_stop(void);
 void wps_stream_free(void); /* after MHD_stop_daemon */
 void wps_stream_headers(struct MHD_Response *resp);
+/* administration (api_admin.c) */
+void wps_api_users(wps_req *r);
+void wps_api_user_create(wps_req *r);
+void wps_api_user_disable(wps_req *r);
+void wps_api_user_enable(wps_req *r);
+void wps_api_user_password(wps_req *r);
+void wps_api_user_role(wps_req *r);
+void wps_api_tokens(wps_req *r);
+void wps_api_token_create(wps_req *r);
+void wps_api_token_revoke(wps_req *r);
 
 /* libmicrohttpd's callbacks (http.c) */
 enum MHD_Result wps_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,

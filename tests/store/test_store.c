@@ -1621,6 +1621,81 @@ test_open_keeps_locks(void **state)
     tdir_remove(&t);
 }
 
+/* Token listing: by user then name, filtered by user, with last use and revocation, and no
+ * hash anywhere in what comes back. Ending a user's sessions after a password reset. */
+static void
+test_token_list(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wp_store *s = store_open(&t, false);
+    char err[512];
+    assert_int_equal(
+        wp_store_user_put(s, "bob", WP_ROLE_ADMIN, "$argon2id$b", true, err, sizeof err), WP_OK);
+    assert_int_equal(
+        wp_store_user_put(s, "alice", WP_ROLE_ANALYST, "$argon2id$a", true, err, sizeof err),
+        WP_OK);
+    long long now = 1800000000;
+    assert_int_equal(
+        wp_store_token_put(s, "hash-b1", "bob", "zeta", WP_ROLE_VIEWER, now, err, sizeof err),
+        WP_OK);
+    assert_int_equal(
+        wp_store_token_put(s, "hash-b2", "bob", "alpha", WP_ROLE_ADMIN, now + 1, err, sizeof err),
+        WP_OK);
+    assert_int_equal(wp_store_token_put(s, "hash-a1", "alice", "soar", WP_ROLE_ANALYST, now + 2,
+                                        err, sizeof err),
+                     WP_OK);
+    wp_session_info si;
+    assert_int_equal(wp_store_token_get(s, "hash-a1", now + 500, &si, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_token_revoke(s, "bob", "zeta", err, sizeof err), WP_OK);
+
+    wp_token_info ti[4];
+    size_t n = 99;
+    assert_int_equal(wp_store_tokens(s, NULL, ti, 4, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(ti[0].user, "alice");
+    assert_string_equal(ti[0].name, "soar");
+    assert_int_equal(ti[0].role, WP_ROLE_ANALYST);
+    assert_int_equal(ti[0].created, now + 2);
+    assert_int_equal(ti[0].last_used, now + 500);
+    assert_false(ti[0].revoked);
+    assert_string_equal(ti[1].name, "alpha");
+    assert_int_equal(ti[1].role, WP_ROLE_ADMIN);
+    assert_int_equal(ti[1].last_used, 0);
+    assert_string_equal(ti[2].name, "zeta");
+    assert_true(ti[2].revoked);
+    for (size_t i = 0; i < n; i++) {
+        assert_null(memmem(&ti[i], sizeof ti[i], "hash-", 5));
+    }
+
+    /* one user's; a cap smaller than the count still counts them all */
+    assert_int_equal(wp_store_tokens(s, "bob", ti, 1, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(ti[0].name, "alpha");
+    assert_int_equal(wp_store_tokens(s, "nobody", ti, 4, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(wp_store_tokens(s, "x' OR '1'='1", ti, 4, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(wp_store_tokens(s, NULL, NULL, 0, &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 3);
+
+    /* a password reset ends the user's other sessions, and only the user's */
+    assert_int_equal(wp_store_session_put(s, "s1", "bob", "c", now, "a", err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_put(s, "s2", "bob", "c", now, "a", err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_put(s, "s3", "alice", "c", now, "a", err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_sessions_end(s, "bob", "s2", &n, err, sizeof err), WP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(wp_store_session_get(s, "s1", now, 0, 0, &si, err, sizeof err), WP_ENOTFOUND);
+    assert_int_equal(wp_store_session_get(s, "s2", now, 0, 0, &si, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_get(s, "s3", now, 0, 0, &si, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_sessions_end(s, "bob", NULL, NULL, err, sizeof err), WP_OK);
+    assert_int_equal(wp_store_session_get(s, "s2", now, 0, 0, &si, err, sizeof err), WP_ENOTFOUND);
+    assert_int_equal(wp_store_session_get(s, "s3", now, 0, 0, &si, err, sizeof err), WP_OK);
+    wp_store_close(s);
+    tdir_remove(&t);
+}
+
 /* ---- threads ---- */
 
 #define N_THREADS  4
@@ -1743,6 +1818,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_report_kept_and_filters),
         cmocka_unit_test(test_access),
         cmocka_unit_test(test_open_keeps_locks),
+        cmocka_unit_test(test_token_list),
         cmocka_unit_test(test_threads),
     };
     return wpt_main(argc, argv, "store", tests, sizeof tests / sizeof tests[0], NULL, 0, NULL,

@@ -311,6 +311,27 @@ wp_store_session_delete(wp_store *s, const char *hash, char *err, size_t errlen)
     return exec1(s, "DELETE FROM sessions WHERE hash = ?1", bind_hash, hash, NULL, err, errlen);
 }
 
+static void
+bind_end(sqlite3_stmt *st, const void *ctx)
+{
+    const sess_args *a = ctx;
+    sqlite3_bind_text(st, 1, a->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->hash, -1, SQLITE_STATIC);
+}
+
+wp_status
+wp_store_sessions_end(wp_store *s, const char *user, const char *keep, size_t *n, char *err,
+                      size_t errlen)
+{
+    sess_args a = {.hash = keep, .user = user};
+    int changes = 0;
+    wp_status ret = exec1(s, "DELETE FROM sessions WHERE user = ?1 AND (?2 IS NULL OR hash <> ?2)",
+                          bind_end, &a, &changes, err, errlen);
+    if (ret == WP_OK && n != NULL)
+        *n = (size_t)changes;
+    return ret;
+}
+
 typedef struct token_args {
     const char *hash, *user, *name;
     wp_role role;
@@ -379,6 +400,44 @@ wp_store_token_revoke(wp_store *s, const char *user, const char *name, char *err
         (void)snprintf(err, errlen, "user '%s' has no token named '%s'", user, name);
         ret = WP_ENOTFOUND;
     }
+    return ret;
+}
+
+wp_status
+wp_store_tokens(wp_store *s, const char *user, wp_token_info *out, size_t cap, size_t *n, char *err,
+                size_t errlen)
+{
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = NULL;
+    wp_status ret = WP_OK;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT user, name, role, created, coalesce(last_used, 0), revoked"
+                           " FROM api_tokens WHERE (?1 IS NULL OR user = ?1) ORDER BY user, name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        ret = wp_store_fail_db(s, "api_tokens", err, errlen);
+    } else {
+        sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC); /* NULL binds NULL */
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n < cap) {
+                wp_token_info *t = &out[*n];
+                memset(t, 0, sizeof(*t));
+                copy(t->user, sizeof t->user, sqlite3_column_text(st, 0));
+                copy(t->name, sizeof t->name, sqlite3_column_text(st, 1));
+                int role = wp_role_from_name((const char *)sqlite3_column_text(st, 2));
+                t->role = role >= 0 ? (wp_role)role : WP_ROLE_VIEWER;
+                t->created = sqlite3_column_int64(st, 3);
+                t->last_used = sqlite3_column_int64(st, 4);
+                t->revoked = sqlite3_column_int(st, 5) != 0;
+            }
+            (*n)++;
+        }
+        if (rc != SQLITE_DONE)
+            ret = wp_store_fail_db(s, "api_tokens", err, errlen);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
     return ret;
 }
 
