@@ -39,6 +39,7 @@ static const wps_route routes[] = {
     {"GET", "/api/v1/audit", wps_api_audit, WP_ROLE_ADMIN},
     {"GET", "/", wps_static, ANY},
     {"GET", "/static/{}", wps_static, ANY},
+    {"GET", "/api/v1/hunt", wps_api_hunt, WP_ROLE_VIEWER},
 };
 
 /* Matches path against pattern; captures into r->params. */

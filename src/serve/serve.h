@@ -28,6 +28,7 @@
 
 #include "watchpost/access.h"
 #include "watchpost/engine.h"
+#include "watchpost/hunt.h"
 #include "watchpost/store.h"
 
 typedef struct wps_config {
@@ -174,6 +175,9 @@ void wps_api_healthz(wps_req *r);
 void wps_api_metrics(wps_req *r);
 void wps_api_openapi(wps_req *r);
 void wps_static(wps_req *r);
+void wps_api_hunt(wps_req *r);
+/* One hunt group as the API (and `watchpost hunt --json`) prints it; NULL when out of memory. */
+json_t *wps_hunt_item_json(const wp_hunt_item *it);
 
 /* libmicrohttpd's callbacks (http.c) */
 enum MHD_Result wps_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
