@@ -263,7 +263,7 @@ printf 'store.db = "%s/cv/x.db" trailing\n' "$TMP" >"$TMP/cv5.conf"
 run conf_after_quote 3 "$WP" events -c "$TMP/cv5.conf"
 
 # ---- every subcommand: "--opt=value" is "--opt value"; an unknown option is an error ----
-for sub in scan learn events quarantine milter ingest watch incidents prune serve user token; do
+for sub in scan learn events quarantine milter ingest watch incidents prune serve user token hunt; do
     run "opt_unknown_$sub" 3 "$WP" $sub --no-such-option
     [ -s "$TMP/opt_unknown_$sub.err" ] || fail "opt_unknown_$sub: no message"
 done

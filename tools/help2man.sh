@@ -20,7 +20,7 @@ page() { # NAME SECTION-TITLE < help text
   } > "$OUT/$name.1"
 }
 "$WP" --help | page watchpost "targeted-attack surveillance of mail and network logs"
-for c in scan findings learn events quarantine milter ingest watch incidents prune serve user; do
+for c in scan findings learn events quarantine milter ingest watch incidents prune serve user hunt; do
   t=$("$WP" "$c" --help | sed -n '2{s/^ *watchpost [a-z]* - //;p}')
   [[ -n $t && $("$WP" "$c" --help | head -1) == NAME ]] || t="watchpost $c"
   "$WP" "$c" --help | page "watchpost-$c" "$t"

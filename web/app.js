@@ -14,6 +14,7 @@ import {
 } from './dom.js';
 import { stackedBars, legend, barList } from './charts.js';
 import { startLive, stopLive, seen } from './live.js';
+import { s } from './dom.js';
 
 const VERDICTS = ['clean', 'spam', 'phishing', 'malware', 'targeted'];
 const view = document.getElementById('view');
@@ -762,6 +763,81 @@ async function auditPage() {
       h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c.label)))), tbody)), more);
 }
 
+// ---- hunt ---------------------------------------------------------------------------------
+// Network findings grouped per host, destination and code, ranked by score (docs/EGRESS.md,
+// "Hunting"): what the egress detectors saw, by default only what no incident holds yet.
+
+const HUNT_CODES = [['', 'any'], ['beacon', 'beacon'], ['long', 'long connection'], ['rare', 'first-seen domain'],
+  ['dns', 'DNS tunnel'], ['exfil', 'exfiltration'], ['ids', 'IDS alert'], ['intel', 'indicator'],
+  ...['NET_BEACON', 'NET_LONG_CONN', 'NET_RARE_DOMAIN', 'NET_DNS_TUNNEL', 'NET_EXFIL_VOLUME', 'NET_EXFIL_NEW_DEST',
+    'NET_CRED_POST', 'NET_IDS_ALERT', 'NET_IOC_IP', 'NET_IOC_DOMAIN', 'NET_IOC_URL', 'NET_IOC_JA3', 'NET_IOC_HASH']
+    .map((c) => [c, c])];
+
+function scoreBar(score) {
+  const v = Math.max(0, Math.min(1, Number(score) || 0));
+  const level = v >= 0.8 ? 'high' : v >= 0.5 ? 'mid' : 'low';
+  return h('span', { class: 'score', title: `highest score ${v.toFixed(3)}` },
+    s('svg', { class: 'scorebar', viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+      s('rect', { class: 'track', x: 0, y: 0, height: 10, width: 100 }),
+      s('rect', { class: `fill ${level}`, x: 0, y: 0, height: 10, width: (v * 100).toFixed(1) })),
+    h('span', { class: 'num' }, v.toFixed(2)));
+}
+
+// A beacon's six components (docs/EGRESS.md, "Beaconing") as small labelled numbers.
+function beaconParts(b) {
+  const parts = [['interval skew', b.interval_skew], ['interval MAD', b.interval_mad], ['coverage', b.coverage],
+    ['size skew', b.size_skew], ['size MAD', b.size_mad], ['small', b.size_small]];
+  return h('ul', { class: 'components', 'aria-label': 'beacon score components' },
+    parts.map(([k, v]) => h('li', { class: Number(v) < 0.7 ? 'weak' : null }, h('span', { class: 'k' }, k), ' ',
+      h('span', { class: 'v' }, Number(v).toFixed(2)))),
+    h('li', { class: 'muted summary' }, `score ${Number(b.score).toFixed(2)}: ${Number(b.connections)} connections in ` +
+      `${(Number(b.span_s) / 60).toFixed(0)} min, every ${Number(b.interval_median_s).toFixed(1)} s, ` +
+      `${Number(b.size_median_b).toFixed(0)} B`));
+}
+
+// The group's largest count, in the unit of its code (connections, seconds, bytes...).
+function huntCount(it) {
+  const n = Number(it.count) || 0;
+  if (it.count_unit === 'bytes') return fmtSize(n);
+  if (it.count_unit === 'seconds' && n >= 3600) return `${(n / 3600).toFixed(1)} h`;
+  return [String(n), it.count_unit ? h('span', { class: 'unit' }, String(it.count_unit)) : null];
+}
+
+async function huntPage(_params, query) {
+  const since = query.since ?? '7d';
+  const form = filterForm('/hunt', [
+    input('since', 'Since', since, { placeholder: '24h, 7d, all or 2024-01-01T00:00:00Z' }),
+    select('code', 'Code or family', HUNT_CODES, query.code),
+    input('host', 'Host', query.host, { placeholder: '10.1.0.15' }),
+    input('min_score', 'Score at least', query.min_score, { type: 'number', min: 0, max: 1, step: 0.05 }),
+    select('all', 'Already in an incident', [['', 'leave out'], ['1', 'include']], query.all),
+    select('limit', 'Show', [['', '50'], ['100', '100'], ['200', '200'], ['500', '500']], query.limit),
+  ], 'hunt-filter');
+  const r = await get('/hunt', { since: since === 'all' ? '' : since, code: query.code, host: query.host,
+    min_score: query.min_score, all: query.all, limit: query.limit });
+  const items = r.items || [];
+  const columns = [
+    { label: 'Score', cell: (it) => scoreBar(it.score), class: 'nowrap' },
+    { label: 'Code', cell: (it) => h('a', { href: `#/hunt${qs({ ...query, code: it.code })}`, class: 'mono' }, String(it.code)) },
+    { label: 'Host', cell: (it) => h('a', { href: `#/hunt${qs({ ...query, host: it.src })}`, class: 'mono' }, String(it.src)), class: 'nowrap' },
+    { label: 'Destination', cell: (it) => h('span', { class: 'mono' }, `${it.dst}${it.dst_port !== null && it.dst_port !== undefined ? `:${it.dst_port}` : ''}`), class: 'clip' },
+    { label: 'Findings', cell: (it) => String(it.findings), class: 'num' },
+    { label: 'Count', cell: (it) => huntCount(it), class: 'num' },
+    { label: 'First / last seen', cell: (it) => h('span', { class: 'seen' }, time(it.first_ts), h('br'), time(it.last_ts)), class: 'nowrap' },
+    { label: 'Incident', cell: (it) => (it.incident_id ? h('a', { href: `#/incidents/${encodeURIComponent(it.incident_id)}` }, `#${it.incident_id}`) : h('span', { class: 'muted' }, '—')), class: 'num' },
+    // a beacon's evidence line is its components: shown as such, the line itself on hover
+    { label: 'Evidence', cell: (it) => (it.beacon ? h('div', { title: String(it.evidence ?? '') }, beaconParts(it.beacon)) : String(it.evidence ?? '')), class: 'evidence' },
+  ];
+  const note = items.length ? `${items.length} group${items.length === 1 ? '' : 's'}, highest score first${r.truncated ? ' (more matched: raise Show or narrow the filters)' : ''}.`
+    : 'Nothing matched.';
+  return page('Hunt', form,
+    h('p', { class: 'muted' }, 'What the network detectors reported, per host, destination and code. ',
+      query.all ? 'Including the pairs already in an incident.' : 'Pairs already in an incident are left out: they are triaged on the incident pages. ',
+      query.all ? null : h('a', { href: `#/hunt${qs({ ...query, all: '1' })}`, id: 'hunt-include' }, 'Include them.')),
+    h('p', { class: 'muted', role: 'status' }, note),
+    items.length ? h('div', { class: 'scroll hunt-table' }, table(columns, items, { rowAttrs: (it) => ({ dataset: { code: String(it.code), src: String(it.src) } }) })) : null);
+}
+
 // ---- router -------------------------------------------------------------------------------
 
 const ROUTES = [
@@ -773,6 +849,7 @@ const ROUTES = [
   [/^\/incidents\/([0-9]+)$/, incidentPage],
   [/^\/users$/, usersPage],
   [/^\/audit$/, auditPage],
+  [/^\/hunt$/, huntPage],
 ];
 
 function parseHash() {

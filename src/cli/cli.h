@@ -26,6 +26,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv); /* also `watchpost token` */
 int cmd_ingest(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
 
 /* times on the command line and in listings: common/timefmt.h */
 /* Option values for the store commands: print "watchpost: OPT ..." and return false when bad. */

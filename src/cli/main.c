@@ -27,6 +27,7 @@ usage(FILE *out)
                  "  watch      follow growing Zeek/Suricata logs: egress findings, incidents\n"
                  "  incidents  list, show, acknowledge or close incidents\n"
                  "  prune      delete store records older than the retention\n"
+                 "  hunt       rank the network findings not (yet) in an incident\n"
                  "  serve      the analysts' REST API and web dashboard (HTTPS)\n"
                  "  user       add, list, disable users of serve; token: API tokens\n"
                  "  paths      print where this installation looks for its rules and state\n"
@@ -111,6 +112,8 @@ main(int argc, char **argv)
         return cmd_prune(argc - 1, argv + 1);
     if (strcmp(cmd, "findings") == 0)
         return cmd_findings(argc - 1, argv + 1);
+    if (strcmp(cmd, "hunt") == 0)
+        return cmd_hunt(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("watchpost %s\n", wp_version());
         return cmd_paths(argc - 1, argv + 1);

@@ -49,6 +49,7 @@ static const wps_route routes[] = {
     {"GET", "/api/v1/tokens", wps_api_tokens, WP_ROLE_ADMIN},
     {"POST", "/api/v1/tokens", wps_api_token_create, WP_ROLE_ADMIN},
     {"POST", "/api/v1/tokens/revoke", wps_api_token_revoke, WP_ROLE_ADMIN},
+    {"GET", "/api/v1/hunt", wps_api_hunt, WP_ROLE_VIEWER},
 };
 
 /* Matches path against pattern; captures into r->params. */

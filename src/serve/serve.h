@@ -28,6 +28,7 @@
 
 #include "watchpost/access.h"
 #include "watchpost/engine.h"
+#include "watchpost/hunt.h"
 #include "watchpost/store.h"
 
 typedef struct wps_config {
@@ -192,6 +193,9 @@ void wps_api_user_role(wps_req *r);
 void wps_api_tokens(wps_req *r);
 void wps_api_token_create(wps_req *r);
 void wps_api_token_revoke(wps_req *r);
+void wps_api_hunt(wps_req *r);
+/* One hunt group as the API (and `watchpost hunt --json`) prints it; NULL when out of memory. */
+json_t *wps_hunt_item_json(const wp_hunt_item *it);
 
 /* libmicrohttpd's callbacks (http.c) */
 enum MHD_Result wps_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,

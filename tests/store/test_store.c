@@ -26,6 +26,7 @@
 
 #include "store/store_int.h"
 #include "watchpost/access.h"
+#include "watchpost/hunt.h"
 #include "wpt.h"
 
 /* ---- helpers ---- */
@@ -1794,6 +1795,131 @@ test_threads(void **state)
     tdir_remove(&t);
 }
 
+/* wp_store_hunt: net findings grouped per (host, destination, code), ranked by the highest
+ * score then the latest evidence; groups with a finding in an incident left out unless
+ * asked for; the filters; the beacon's components read back from its evidence */
+static void
+test_hunt(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wp_store *s = store_open(&t, false);
+    db_exec(&t, "INSERT INTO incidents(id, status, severity, title, first_evidence, last_evidence,"
+                " detected_at, updated) VALUES (7, 'open', 1, 'beacon', 0, 0, 0, 0);"
+                "INSERT INTO net_findings(id, recorded, ts, first_ts, code, src, dst, dst_port,"
+                " score, count, evidence, incident_id) VALUES"
+                /* A: two beacon findings of one pair, the later one scoring higher */
+                " (1, 0, 1000, 400, 'NET_BEACON', '10.0.0.5', '198.51.100.7', 443, 0.82, 25,"
+                "  'beacon score 0.82 over 25 connections in 600 s', NULL),"
+                " (2, 0, 2000, 300, 'NET_BEACON', '10.0.0.5', '198.51.100.7', 443, 0.88, 50,"
+                "  'beacon score 0.88 over 50 connections in 1700 s: interval median 60.2 s"
+                " (skew 0.91, MAD 0.90, coverage 0.97), size median 300 B (skew 0.75, MAD 0.98,"
+                " small 1.00)', NULL),"
+                /* B: a pair already in incident 7 (its latest finding is not) */
+                " (3, 0, 1500, 1000, 'NET_BEACON', '10.0.0.6', '198.51.100.8', 443, 0.95, 30,"
+                "  'b', 7),"
+                " (4, 0, 1600, 1000, 'NET_BEACON', '10.0.0.6', '198.51.100.8', 443, 0.90, 60,"
+                "  'b2', NULL),"
+                /* C, D, E: a long connection, a rare domain, a new destination tied with A */
+                " (5, 0, 3000, 2000, 'NET_LONG_CONN', '10.0.0.5', '203.0.113.9', 22, 0.6, 5400,"
+                "  'long connection', NULL),"
+                " (6, 0, 500, 500, 'NET_RARE_DOMAIN', '10.0.0.7', 'example.net', NULL, 0.2, 1,"
+                "  'first seen', NULL),"
+                " (7, 0, 2500, 2400, 'NET_EXFIL_NEW_DEST', '10.0.0.8', '192.0.2.1', 443, 0.88,"
+                "  30000000, 'upload', NULL),"
+                /* before the window */
+                " (8, 0, 10, 5, 'NET_BEACON', '10.0.0.9', '192.0.2.99', 80, 0.99, 40, 'old',"
+                "  NULL);");
+    char err[512];
+    wp_hunt_filter f;
+    wp_hunt_filter_init(&f);
+    f.since = 100;
+    wp_hunt_list *l = NULL;
+    assert_int_equal(wp_store_hunt(s, &f, &l, err, sizeof err), WP_OK);
+    assert_int_equal(l->n, 4);
+    assert_false(l->truncated);
+    assert_string_equal(l->items[0].src, "10.0.0.8"); /* 0.88 at 2500 */
+    assert_string_equal(l->items[1].src, "10.0.0.5"); /* 0.88 at 2000 */
+    assert_string_equal(l->items[2].code, "NET_LONG_CONN");
+    assert_string_equal(l->items[3].code, "NET_RARE_DOMAIN");
+    const wp_hunt_item *a = &l->items[1];
+    assert_string_equal(a->code, "NET_BEACON");
+    assert_string_equal(a->dst, "198.51.100.7");
+    assert_int_equal(a->dst_port, 443);
+    assert_int_equal(a->findings, 2);
+    assert_int_equal(a->count_sum, 75);
+    assert_int_equal(a->count_max, 50);
+    assert_true(a->max_score > 0.879 && a->max_score < 0.881);
+    assert_true(a->first_ts == 300 && a->last_ts == 2000);
+    assert_int_equal(a->incident_id, 0);
+    assert_non_null(strstr(a->evidence, "coverage 0.97"));
+    assert_true(a->beacon.present);
+    assert_true(a->beacon.coverage > 0.969 && a->beacon.coverage < 0.971);
+    assert_true(a->beacon.interval_median_s > 60.1 && a->beacon.size_small > 0.99);
+    assert_false(l->items[0].beacon.present);
+    assert_int_equal(l->items[3].dst_port, -1);
+    assert_string_equal(wp_hunt_count_unit(a->code), "connections");
+    wp_hunt_list_free(l);
+
+    /* with the pairs already in an incident: B first, naming its incident */
+    f.include_incidents = true;
+    assert_int_equal(wp_store_hunt(s, &f, &l, err, sizeof err), WP_OK);
+    assert_int_equal(l->n, 5);
+    assert_string_equal(l->items[0].src, "10.0.0.6");
+    assert_int_equal(l->items[0].incident_id, 7);
+    assert_int_equal(l->items[0].findings, 2);
+    assert_string_equal(l->items[0].evidence, "b2");
+    wp_hunt_list_free(l);
+    f.since = 0; /* the old one too, and first */
+    assert_int_equal(wp_store_hunt(s, &f, &l, err, sizeof err), WP_OK);
+    assert_int_equal(l->n, 6);
+    assert_string_equal(l->items[0].src, "10.0.0.9");
+    wp_hunt_list_free(l);
+
+    /* filters: family, code, host, minimum score, limit */
+    struct {
+        const char *code, *host;
+        double min_score;
+        size_t limit, n;
+        const char *first;
+    } cases[] = {
+        {"beacon", NULL, 0, 0, 1, "10.0.0.5"},
+        {"exfil", NULL, 0, 0, 1, "10.0.0.8"},
+        {"NET_LONG_CONN", NULL, 0, 0, 1, "10.0.0.5"},
+        {"rare", NULL, 0, 0, 1, "10.0.0.7"},
+        {"intel", NULL, 0, 0, 0, NULL},
+        {NULL, "10.0.0.5", 0, 0, 2, "10.0.0.5"},
+        {NULL, NULL, 0.5, 0, 3, "10.0.0.8"},
+        {NULL, NULL, 0, 2, 2, "10.0.0.8"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wp_hunt_filter_init(&f);
+        f.since = 100;
+        f.code = cases[i].code;
+        f.host = cases[i].host;
+        f.min_score = cases[i].min_score;
+        f.limit = cases[i].limit;
+        if (wp_store_hunt(s, &f, &l, err, sizeof err) != WP_OK)
+            fail_msg("case %zu: %s", i, err);
+        assert_int_equal(l->n, cases[i].n);
+        if (cases[i].first != NULL)
+            assert_string_equal(l->items[0].src, cases[i].first);
+        assert_int_equal(l->truncated, cases[i].limit == 2);
+        wp_hunt_list_free(l);
+    }
+    f.code = "beacons";
+    l = NULL;
+    assert_int_equal(wp_store_hunt(s, &f, &l, err, sizeof err), WP_EINVAL);
+    assert_null(l);
+    assert_str_contains(err, "beacons");
+    assert_true(wp_hunt_code_valid("NET_IOC_IP") && wp_hunt_code_valid("dns"));
+    assert_false(wp_hunt_code_valid("NET_") || wp_hunt_code_valid(""));
+
+    wp_store_close(s);
+    tdir_remove(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1820,6 +1946,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_open_keeps_locks),
         cmocka_unit_test(test_token_list),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_hunt),
     };
     return wpt_main(argc, argv, "store", tests, sizeof tests / sizeof tests[0], NULL, 0, NULL,
                     NULL);
