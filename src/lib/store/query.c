@@ -70,43 +70,39 @@ wp_store_filtered(wp_store *s, sqlite3_stmt **cache, const char *select, const c
     return cache[mask];
 }
 
-/* "%text%" for a LIKE with % _ and \\ escaped; arena-allocated. SQLite's LIKE folds ASCII
- * case only: a subject search is case-insensitive for Latin letters, exact otherwise. */
-char *
-wp_store_like_text(wp_arena *a, const char *text)
+/* "%" + s (+ "%" when both) for a LIKE with % _ and \\ escaped; arena-allocated. */
+static char *
+like_pattern(wp_arena *a, const char *s, bool both)
 {
-    size_t n = strlen(text);
+    size_t n = strlen(s);
     char *p = wp_arena_alloc_raw(a, 2 * n + 3);
     if (p == NULL)
         return NULL;
     size_t o = 0;
     p[o++] = '%';
     for (size_t i = 0; i < n; i++) {
-        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+        if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
             p[o++] = '\\';
-        p[o++] = text[i];
+        p[o++] = s[i];
     }
-    p[o++] = '%';
+    if (both)
+        p[o++] = '%';
     p[o] = '\0';
     return p;
+}
+
+/* SQLite's LIKE folds ASCII case only: a subject search is case-insensitive for Latin
+ * letters, exact otherwise. */
+char *
+wp_store_like_text(wp_arena *a, const char *text)
+{
+    return like_pattern(a, text, true);
 }
 
 char *
 wp_store_like_domain(wp_arena *a, const char *domain)
 {
-    size_t n = strlen(domain);
-    char *p = wp_arena_alloc_raw(a, 2 * n + 2);
-    if (p == NULL)
-        return NULL;
-    size_t o = 0;
-    p[o++] = '%';
-    for (size_t i = 0; i < n; i++) {
-        if (domain[i] == '%' || domain[i] == '_' || domain[i] == '\\')
-            p[o++] = '\\';
-        p[o++] = domain[i];
-    }
-    p[o] = '\0';
-    return p;
+    return like_pattern(a, domain, false);
 }
 
 const char *
