@@ -107,7 +107,8 @@ typedef struct wp_incident {
 typedef struct wp_incident_filter {
     const char *status; /* NULL: open and acked; "all", "open", "acked", "closed" */
     int min_severity;
-    double since; /* detected_at >= since; 0: any */
+    double since;         /* detected_at >= since; 0: any */
+    double updated_after; /* only incidents changed after this (live updates); 0: any */
     size_t limit;
 } wp_incident_filter;
 

@@ -164,13 +164,17 @@ send_event(const char *name, json_t *o)
     free(s);
 }
 
-/* New decisions since *last_id (the first look only sets it). */
+/* New decisions since *last_id (the first look only sets it). Only the decisions of the
+ * seconds since the last one seen are read (time >= its time; ids above last_id are sent):
+ * an idle store costs one indexed probe a second, not a page of events with their
+ * findings. */
 static void
-poll_decisions(wp_store *s, int64_t *last_id, bool first)
+poll_decisions(wp_store *s, int64_t *last_id, long long *last_time, bool first)
 {
     wp_event_filter f;
     wp_event_filter_init(&f);
     f.limit = first ? 1 : 200;
+    f.since = *last_time;
     wp_event_list *l = NULL;
     char err[256];
     if (wp_store_events(s, &f, &l, err, sizeof err) != WP_OK) {
@@ -191,11 +195,13 @@ poll_decisions(wp_store *s, int64_t *last_id, bool first)
                                  "quarantine_ref", e->quarantine_ref));
         }
         *last_id = e->id;
+        *last_time = e->time;
     }
     wp_event_list_free(l);
 }
 
-/* Incidents whose last change is after *since. */
+/* Incidents whose last change is after *since (the store selects them: an incident far down
+ * the severity order is not missed, and an idle store returns nothing). */
 static void
 poll_incidents(wp_store *s, double *since, bool first)
 {
@@ -203,6 +209,7 @@ poll_incidents(wp_store *s, double *since, bool first)
     wp_incident_filter_init(&f);
     f.status = "all";
     f.limit = 500;
+    f.updated_after = *since;
     wp_incident_list *l = NULL;
     char err[256];
     if (wp_store_incidents(s, &f, &l, err, sizeof err) != WP_OK) {
@@ -236,6 +243,7 @@ broadcaster(void *arg)
     wp_store *s = NULL;
     char err[256];
     int64_t last_id = 0;
+    long long last_time = 0;
     double since = 0;
     bool first = true;
     time_t beat = time(NULL);
@@ -243,7 +251,7 @@ broadcaster(void *arg)
         if (s == NULL && wp_store_open(&sc, &s, err, sizeof err) != WP_OK)
             s = NULL;
         if (s != NULL) {
-            poll_decisions(s, &last_id, first);
+            poll_decisions(s, &last_id, &last_time, first);
             poll_incidents(s, &since, first);
             first = false;
         }

@@ -26,6 +26,7 @@
 
 #include "store/store_int.h"
 #include "watchpost/access.h"
+#include "watchpost/incident.h"
 #include "watchpost/hunt.h"
 #include "wpt.h"
 
@@ -1697,6 +1698,37 @@ test_token_list(void **state)
     tdir_remove(&t);
 }
 
+/* Live updates ask for the incidents changed after a time, whatever their severity rank. */
+static void
+test_incidents_updated_after(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    wp_store *s = store_open(&t, false);
+    db_exec(&t, "INSERT INTO incidents(id, status, severity, title, first_evidence, last_evidence,"
+                " detected_at, updated) VALUES (1, 'open', 5, 'high, old', 0, 0, 0, 100),"
+                " (2, 'closed', 1, 'low, new', 0, 0, 0, 200), (3, 'acked', 3, 'mid', 0, 0, 0, 150)");
+    wp_incident_filter f;
+    wp_incident_filter_init(&f);
+    f.status = "all";
+    f.limit = 1; /* one row: the changed one must not lose to a higher severity */
+    f.updated_after = 160;
+    wp_incident_list *l = NULL;
+    char err[256];
+    assert_int_equal(wp_store_incidents(s, &f, &l, err, sizeof err), WP_OK);
+    assert_int_equal(l->n, 1);
+    assert_int_equal(l->items[0].id, 2);
+    wp_incident_list_free(l);
+    f.limit = 10;
+    f.updated_after = 0;
+    assert_int_equal(wp_store_incidents(s, &f, &l, err, sizeof err), WP_OK);
+    assert_int_equal(l->n, 3);
+    wp_incident_list_free(l);
+    wp_store_close(s);
+    tdir_remove(&t);
+}
+
 /* ---- threads ---- */
 
 #define N_THREADS  4
@@ -1944,6 +1976,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_report_kept_and_filters),
         cmocka_unit_test(test_access),
         cmocka_unit_test(test_open_keeps_locks),
+        cmocka_unit_test(test_incidents_updated_after),
         cmocka_unit_test(test_token_list),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_hunt),

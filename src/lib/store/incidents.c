@@ -113,12 +113,12 @@ wp_store_incidents(wp_store *s, const wp_incident_filter *f, wp_incident_list **
     l->priv = a;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT " INC_COLS " FROM incidents WHERE "
-            "(?1 IS NULL AND status != 'closed' OR ?1 = 'all' OR status = ?1) "
-            "AND severity >= ?2 AND detected_at >= ?3 ORDER BY severity DESC, id DESC LIMIT ?4",
-            -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " INC_COLS " FROM incidents WHERE "
+                           "(?1 IS NULL AND status != 'closed' OR ?1 = 'all' OR status = ?1) "
+                           "AND severity >= ?2 AND detected_at >= ?3 AND updated > ?5"
+                           " ORDER BY severity DESC, id DESC LIMIT ?4",
+                           -1, &st, NULL) != SQLITE_OK) {
         wp_status r = wp_store_fail_db(s, "incidents", err, errlen);
         pthread_mutex_unlock(&s->mu);
         wp_incident_list_free(l);
@@ -129,6 +129,7 @@ wp_store_incidents(wp_store *s, const wp_incident_filter *f, wp_incident_list **
     sqlite3_bind_int(st, 2, f->min_severity);
     sqlite3_bind_double(st, 3, f->since);
     sqlite3_bind_int64(st, 4, f->limit ? (sqlite3_int64)f->limit : 100);
+    sqlite3_bind_double(st, 5, f->updated_after);
     size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW &&
            wp_arena_grow(a, (void **)&l->items, &cap, l->n + 1, sizeof(*l->items))) {
