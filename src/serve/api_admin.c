@@ -104,12 +104,18 @@ password_ok(wps_req *r, const char *pw)
     return true;
 }
 
-static unsigned
-status_of(wp_status st)
+/* The end of a change to user u: audited, then answered with the user (never its hash) or
+ * with the store's refusal. */
+static void
+user_answer(wps_req *r, wp_status st, const char *action, const char *obj, const char *reason,
+            wp_user_info *u, const char *err)
 {
-    if (st == WP_ENOTFOUND)
-        return 404;
-    return st == WP_EINVAL ? 409 : 500;
+    wps_audit(r, action, obj, reason, st == WP_OK ? "ok" : err);
+    u->pwhash[0] = '\0';
+    if (st != WP_OK)
+        wps_store_refused(r, st, err, 500);
+    else
+        wps_json(r, 200, user_json(u));
 }
 
 void
@@ -149,7 +155,7 @@ wps_api_user_create(wps_req *r)
     (void)snprintf(obj, sizeof obj, "user %s (%s)", name, wp_role_name((wp_role)role));
     wps_audit(r, "user.create", obj, reason, st == WP_OK ? "ok" : err);
     if (st != WP_OK) {
-        wps_error(r, status_of(st), "%s", err[0] != '\0' ? err : wp_strerror(st));
+        wps_store_refused(r, st, err, 500);
     } else {
         wps_json(r, 201, json_pack("{s:s,s:s}", "name", name, "role", wp_role_name((wp_role)role)));
     }
@@ -182,7 +188,7 @@ path_user(wps_req *r, wp_store *s, wp_user_info *out)
     }
     wp_status st = wp_store_user_get(s, name, out, err, sizeof err);
     if (st != WP_OK) {
-        wps_error(r, status_of(st), "%s", st == WP_ENOTFOUND ? "no such user" : "store error");
+        wps_store_refused(r, st, st == WP_ENOTFOUND ? "no such user" : "store error", 500);
         return false;
     }
     return true;
@@ -233,14 +239,8 @@ set_disabled(wps_req *r, bool disabled)
         wps_error(r, 400, "give a reason (1 to %d bytes)", REASON_MAX);
     } else if (guard(r, s, action, &u, u.role, disabled, reason)) {
         wp_status st = wp_store_user_disable(s, u.name, disabled, err, sizeof err);
-        wps_audit(r, action, obj, reason, st == WP_OK ? "ok" : err);
         u.disabled = disabled;
-        u.pwhash[0] = '\0';
-        if (st != WP_OK) {
-            wps_error(r, status_of(st), "%s", err[0] != '\0' ? err : wp_strerror(st));
-        } else {
-            wps_json(r, 200, user_json(&u));
-        }
+        user_answer(r, st, action, obj, reason, &u, err);
     }
     json_decref(b);
 }
@@ -284,13 +284,7 @@ wps_api_user_password(wps_req *r)
                                        r->session_hash[0] != '\0' ? r->session_hash : NULL, NULL,
                                        err, sizeof err);
         }
-        wps_audit(r, "user.password", obj, reason, st == WP_OK ? "ok" : err);
-        u.pwhash[0] = '\0';
-        if (st != WP_OK) {
-            wps_error(r, status_of(st), "%s", err[0] != '\0' ? err : wp_strerror(st));
-        } else {
-            wps_json(r, 200, user_json(&u));
-        }
+        user_answer(r, st, "user.password", obj, reason, &u, err);
     }
     json_decref(b);
 }
@@ -319,14 +313,8 @@ wps_api_user_role(wps_req *r)
             wp_store_user_put(s, u.name, (wp_role)role, u.pwhash, false, err, sizeof err);
         (void)snprintf(obj, sizeof obj, "user %s (%s -> %s)", u.name, wp_role_name(u.role),
                        wp_role_name((wp_role)role));
-        wps_audit(r, "user.role", obj, reason, st == WP_OK ? "ok" : err);
         u.role = (wp_role)role;
-        u.pwhash[0] = '\0';
-        if (st != WP_OK) {
-            wps_error(r, status_of(st), "%s", err[0] != '\0' ? err : wp_strerror(st));
-        } else {
-            wps_json(r, 200, user_json(&u));
-        }
+        user_answer(r, st, "user.role", obj, reason, &u, err);
     }
     json_decref(b);
 }
@@ -410,7 +398,7 @@ wps_api_token_create(wps_req *r)
         (void)snprintf(obj, sizeof obj, "token %s of %s (%s)", name, u.name, wp_role_name(ro));
         wps_audit(r, "token.create", obj, reason, st == WP_OK ? "ok" : err);
         if (st != WP_OK) {
-            wps_error(r, status_of(st), "%s", err[0] != '\0' ? err : wp_strerror(st));
+            wps_store_refused(r, st, err, 500);
         } else {
             wps_json(r, 201,
                      json_pack("{s:s,s:s,s:s,s:s}", "token", token, "user", u.name, "name", name,
@@ -436,7 +424,7 @@ wps_api_token_revoke(wps_req *r)
     wp_status st = wp_store_token_revoke(s, user, name, err, sizeof err);
     wps_audit(r, "token.revoke", obj, reason, st == WP_OK ? "ok" : err);
     if (st != WP_OK) {
-        wps_error(r, status_of(st), "%s", err[0] != '\0' ? err : wp_strerror(st));
+        wps_store_refused(r, st, err, 500);
     } else {
         wps_json(r, 200, json_pack("{s:s,s:s,s:b}", "user", user, "name", name, "revoked", 1));
     }

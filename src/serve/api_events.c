@@ -10,12 +10,6 @@
 
 static const char *const dir_names[] = {"unknown", "inbound", "outbound"};
 
-static json_t *
-str_or_null(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
 /* the fields of the list; the detail adds to them */
 static json_t *
 event_json(const wp_event *e)
@@ -32,13 +26,13 @@ event_json(const wp_event *e)
     json_object_set_new(
         o, "direction",
         json_string((unsigned)e->direction < 3 ? dir_names[e->direction] : "unknown"));
-    json_object_set_new(o, "mail_from", str_or_null(e->mail_from));
-    json_object_set_new(o, "from", str_or_null(e->from));
-    json_object_set_new(o, "subject", str_or_null(e->subject));
+    json_object_set_new(o, "mail_from", wps_json_str(e->mail_from));
+    json_object_set_new(o, "from", wps_json_str(e->from));
+    json_object_set_new(o, "subject", wps_json_str(e->subject));
     json_object_set_new(o, "recipients", rc);
-    json_object_set_new(o, "client_ip", str_or_null(e->client_ip));
+    json_object_set_new(o, "client_ip", wps_json_str(e->client_ip));
     json_object_set_new(o, "n_findings", json_integer((json_int_t)e->n_findings_total));
-    json_object_set_new(o, "quarantine_ref", str_or_null(e->quarantine_ref));
+    json_object_set_new(o, "quarantine_ref", wps_json_str(e->quarantine_ref));
     return o;
 }
 
@@ -79,12 +73,12 @@ wps_quarantine_entry_json(const wp_quarantine_entry *q)
     json_object_set_new(o, "truncated", json_boolean(q->truncated));
     json_object_set_new(o, "verdict", json_string(wp_verdict_name(q->verdict)));
     json_object_set_new(o, "severity", json_integer(q->severity));
-    json_object_set_new(o, "mail_from", str_or_null(q->mail_from));
-    json_object_set_new(o, "from", str_or_null(q->from));
-    json_object_set_new(o, "subject", str_or_null(q->subject));
-    json_object_set_new(o, "released_by", str_or_null(q->released_by));
+    json_object_set_new(o, "mail_from", wps_json_str(q->mail_from));
+    json_object_set_new(o, "from", wps_json_str(q->from));
+    json_object_set_new(o, "subject", wps_json_str(q->subject));
+    json_object_set_new(o, "released_by", wps_json_str(q->released_by));
     json_object_set_new(o, "released_at", json_integer(q->released_at));
-    json_object_set_new(o, "deleted_by", str_or_null(q->deleted_by));
+    json_object_set_new(o, "deleted_by", wps_json_str(q->deleted_by));
     json_object_set_new(o, "deleted_at", json_integer(q->deleted_at));
     return o;
 }
@@ -116,23 +110,23 @@ wps_api_event(wps_req *r)
     json_t *o = event_json(e), *fnd = json_array(), *reasons = json_array();
     for (size_t i = 0; i < e->n_findings; i++) {
         const wp_event_finding *x = &e->findings[i];
-        json_array_append_new(fnd,
-                              json_pack("{s:s,s:o,s:o,s:s,s:i,s:i}", "code", x->code, "where",
-                                        str_or_null(x->where), "evidence", str_or_null(x->evidence),
-                                        "category", x->category != NULL ? x->category : "",
-                                        "weight", x->weight, "contribution", x->contribution));
+        json_array_append_new(fnd, json_pack("{s:s,s:o,s:o,s:s,s:i,s:i}", "code", x->code, "where",
+                                             wps_json_str(x->where), "evidence",
+                                             wps_json_str(x->evidence), "category",
+                                             x->category != NULL ? x->category : "", "weight",
+                                             x->weight, "contribution", x->contribution));
     }
     for (size_t i = 0; i < e->n_reasons; i++)
         json_array_append_new(reasons, json_string(e->reasons[i]));
     json_object_set_new(o, "findings", fnd);
     json_object_set_new(o, "reasons", reasons);
-    json_object_set_new(o, "to", str_or_null(e->to));
-    json_object_set_new(o, "cc", str_or_null(e->cc));
-    json_object_set_new(o, "reply_to", str_or_null(e->reply_to));
-    json_object_set_new(o, "date", str_or_null(e->date));
-    json_object_set_new(o, "message_id", str_or_null(e->message_id));
-    json_object_set_new(o, "helo", str_or_null(e->helo));
-    json_object_set_new(o, "client_name", str_or_null(e->client_name));
+    json_object_set_new(o, "to", wps_json_str(e->to));
+    json_object_set_new(o, "cc", wps_json_str(e->cc));
+    json_object_set_new(o, "reply_to", wps_json_str(e->reply_to));
+    json_object_set_new(o, "date", wps_json_str(e->date));
+    json_object_set_new(o, "message_id", wps_json_str(e->message_id));
+    json_object_set_new(o, "helo", wps_json_str(e->helo));
+    json_object_set_new(o, "client_name", wps_json_str(e->client_name));
     json_object_set_new(o, "size", json_integer((json_int_t)e->size));
     char *report = NULL;
     if (wp_store_event_report(s, id, &report, err, sizeof err) == WP_OK) {

@@ -93,10 +93,9 @@ answer_incident(wps_req *r, wp_store *s, int64_t id)
     json_t *o = incident_json(it), *tl = json_array(), *lv = json_array();
     for (size_t i = 0; i < it->n_timeline; i++) {
         const wp_incident_step *p = &it->timeline[i];
-        json_array_append_new(tl,
-                              json_pack("{s:f,s:s,s:o,s:s}", "ts", p->ts, "kind", p->kind, "code",
-                                        p->code != NULL ? json_string(p->code) : json_null(),
-                                        "summary", p->summary != NULL ? p->summary : ""));
+        json_array_append_new(tl, json_pack("{s:f,s:s,s:o,s:s}", "ts", p->ts, "kind", p->kind,
+                                            "code", wps_json_str(p->code), "summary",
+                                            p->summary != NULL ? p->summary : ""));
     }
     for (size_t i = 0; i < it->n_levels; i++) {
         const wp_incident_level *v = &it->levels[i];

@@ -199,14 +199,12 @@ wps_api_audit(wps_req *r)
     json_t *items = json_array();
     for (size_t i = 0; i < l->n; i++) {
         const wp_audit_entry *e = &l->items[i];
-        json_array_append_new(
-            items,
-            json_pack("{s:I,s:I,s:o,s:o,s:s,s:o,s:o,s:s}", "id", (json_int_t)e->id, "time",
-                      (json_int_t)e->time, "user", e->user ? json_string(e->user) : json_null(),
-                      "address", e->address ? json_string(e->address) : json_null(), "action",
-                      e->action, "object", e->object ? json_string(e->object) : json_null(),
-                      "reason", e->reason ? json_string(e->reason) : json_null(), "result",
-                      e->result));
+        json_array_append_new(items,
+                              json_pack("{s:I,s:I,s:o,s:o,s:s,s:o,s:o,s:s}", "id",
+                                        (json_int_t)e->id, "time", (json_int_t)e->time, "user",
+                                        wps_json_str(e->user), "address", wps_json_str(e->address),
+                                        "action", e->action, "object", wps_json_str(e->object),
+                                        "reason", wps_json_str(e->reason), "result", e->result));
     }
     bool more = l->more && l->n > 0;
     long long last = more ? l->items[l->n - 1].id : 0;

@@ -66,10 +66,11 @@ param_ref(wps_req *r)
     return v;
 }
 
+/* A damaged spool copy is ours (500); anything else past the claim is the MTA's (502). */
 static unsigned
-status_of(wp_status s)
+other_status(wp_status s)
 {
-    return s == WP_ENOTFOUND ? 404 : s == WP_EINVAL ? 409 : s == WP_EPARSE ? 500 : 502;
+    return s == WP_EPARSE ? 500 : 502;
 }
 
 void
@@ -83,9 +84,10 @@ wps_api_quarantine_raw(wps_req *r)
     char err[512], disp[96];
     wp_status st = wp_store_quarantine_get(s, ref, &m, err, sizeof err);
     if (st != WP_OK) {
-        wps_error(r, status_of(st), "%s",
-                  st == WP_ENOTFOUND ? "no such quarantined message"
-                                     : "the stored copy cannot be read");
+        wps_store_refused(r, st,
+                          st == WP_ENOTFOUND ? "no such quarantined message"
+                                             : "the stored copy cannot be read",
+                          other_status(st));
         return;
     }
     (void)snprintf(disp, sizeof disp, "attachment; filename=\"%s.eml\"", ref);
@@ -159,7 +161,7 @@ wps_api_quarantine_release(wps_req *r)
     json_decref(body);
     if (st != WP_OK) {
         wp_quarantine_message_free(m);
-        wps_error(r, status_of(st), "%s", err[0] ? err : wp_strerror(st));
+        wps_store_refused(r, st, err, other_status(st));
         return;
     }
     json_t *o = json_pack("{s:s,s:s,s:i}", "ref", ref, "state", "released", "recipients",
@@ -182,7 +184,7 @@ wps_api_quarantine_delete(wps_req *r)
     wps_audit(r, "quarantine.delete", ref, reason, st == WP_OK ? "ok" : err);
     json_decref(body);
     if (st != WP_OK) {
-        wps_error(r, status_of(st), "%s", err[0] ? err : wp_strerror(st));
+        wps_store_refused(r, st, err, other_status(st));
         return;
     }
     wps_json(r, 200, json_pack("{s:s,s:s}", "ref", ref, "state", "deleted"));

@@ -216,6 +216,19 @@ wps_error(wps_req *r, unsigned status, const char *fmt, ...)
 }
 
 void
+wps_store_refused(wps_req *r, wp_status st, const char *err, unsigned other)
+{
+    unsigned status = st == WP_ENOTFOUND ? 404 : st == WP_EINVAL ? 409 : other;
+    wps_error(r, status, "%s", err != NULL && err[0] != '\0' ? err : wp_strerror(st));
+}
+
+json_t *
+wps_json_str(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+void
 wps_raw(wps_req *r, unsigned status, const char *type, const void *data, size_t len,
         const char *disposition)
 {

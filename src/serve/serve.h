@@ -97,6 +97,11 @@ void wps_json(wps_req *r, unsigned status, json_t *body); /* takes the reference
 void wps_page(wps_req *r, json_t *items, bool more, long long last_id);
 void wps_error(wps_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The store said no: 404 for an unknown object, 409 for one whose state does not allow the
+ * request, `other` for anything else; err (or the status's name) is the message. */
+void wps_store_refused(wps_req *r, wp_status st, const char *err, unsigned other);
+/* A JSON string, or null for NULL. */
+json_t *wps_json_str(const char *s);
 void wps_raw(wps_req *r, unsigned status, const char *type, const void *data, size_t len,
              const char *disposition);
 /* One more header on the answer (Set-Cookie, Retry-After); before answering. */
