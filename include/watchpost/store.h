@@ -52,7 +52,7 @@ typedef struct wp_store wp_store;
 #define WP_STORE_DEFAULT_LIMIT   100 /* rows per query page when the filter says 0 */
 #define WP_STORE_MAX_LIMIT       10000
 #define WP_STORE_MAX_SPOOL_BYTES ((uint64_t)256 << 20) /* one quarantined message */
-#define WP_STORE_MAX_REPORT_JSON ((size_t)8 << 20) /* a report kept whole (reports.c) */
+#define WP_STORE_MAX_REPORT_JSON ((size_t)8 << 20)     /* a report kept whole (reports.c) */
 #define WP_QUARANTINE_REF_SIZE   17                    /* 16 lower-case hex digits and the NUL */
 /* A release claim older than this (seconds) is taken to be left by a process that died and
  * may be claimed again (docs/STORE.md, "Release"). */
@@ -210,7 +210,7 @@ typedef enum wp_quarantine_state {
     WP_QUARANTINE_HELD,
     WP_QUARANTINE_RELEASING, /* claimed by a release that is re-injecting it (claimed_by) */
     WP_QUARANTINE_RELEASED,  /* re-injected; the file stays until deleted or expired */
-    WP_QUARANTINE_DELETED   /* tombstone: the file is gone, the row says who and when */
+    WP_QUARANTINE_DELETED    /* tombstone: the file is gone, the row says who and when */
 } wp_quarantine_state;
 
 WP_API const char *wp_quarantine_state_name(wp_quarantine_state st);

@@ -132,8 +132,8 @@ entry_json(const wp_quarantine_entry *e)
     json_object_set_new(o, "claimed_by", cli_json_str(e->claimed_by));
     json_object_set_new(o, "claimed_at", cli_json_time(e->claimed_at));
     json_object_set_new(o, "truncated", json_boolean(e->truncated));
-    json_object_set_new(o, "whole_size", e->whole_size > 0 ? json_integer((json_int_t)e->whole_size)
-                                                          : json_null());
+    json_object_set_new(o, "whole_size",
+                        e->whole_size > 0 ? json_integer((json_int_t)e->whole_size) : json_null());
     json_object_set_new(o, "queue_id", cli_json_str(e->queue_id));
     json_object_set_new(o, "mail_from", cli_json_str(e->mail_from));
     json_object_set_new(o, "from", cli_json_str(e->from));
@@ -168,8 +168,7 @@ print_entry_row(const wp_quarantine_entry *e)
     printf("%-16s %-20s %-9s %-12s %-9s %3d %-9s %-30s %-30s %s\n", e->ref,
            cli_format_time(e->created, t, sizeof t), wp_quarantine_state_name(e->state),
            cli_cut(by, b, sizeof b), e->truncated ? "truncated" : "whole", e->severity,
-           wp_verdict_name(e->verdict),
-           cli_cut(sender, s1, sizeof s1),
+           wp_verdict_name(e->verdict), cli_cut(sender, s1, sizeof s1),
            cli_cut(e->n_rcpt > 0 ? e->rcpt[0] : NULL, s2, sizeof s2),
            cli_cut(e->subject, s3, sizeof s3));
 }

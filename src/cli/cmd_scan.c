@@ -192,8 +192,8 @@ static void
 record_one(shared *sh, const input_msg *m, const wp_report *r)
 {
     /* a copy cut by max_message_bytes is recorded as such and never released */
-    wp_store_decision d = {.report = r, .env = sh->env,
-                           .whole_size = m->total > m->len ? m->total : 0};
+    wp_store_decision d = {
+        .report = r, .env = sh->env, .whole_size = m->total > m->len ? m->total : 0};
     char err[512] = "", ref[WP_QUARANTINE_REF_SIZE];
     wp_status st;
     if (r->verdict.action == WP_ACTION_QUARANTINE || r->verdict.action == WP_ACTION_REJECT)

@@ -29,7 +29,8 @@ typedef struct walker {
 static int
 emit(walker *w, const char *source, unsigned char *data, size_t len, size_t over)
 {
-    input_msg m = {.source = strdup(source), .data = data, .len = len, .total = (uint64_t)len + over};
+    input_msg m = {
+        .source = strdup(source), .data = data, .len = len, .total = (uint64_t)len + over};
     if (m.source == NULL) {
         free(data);
         return -1;

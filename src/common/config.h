@@ -59,7 +59,7 @@ typedef struct cli_config {
     char *release_smtp;        /* "quarantine.release_smtp"; NULL: CLI_DEFAULT_RELEASE_SMTP */
     long retention_days;       /* "quarantine.retention_days"; 0: no automatic expiry */
     long store_retention_days; /* "store.retention_days"; 0: records are kept forever */
-    cli_netconfig net;   /* "egress.*", "incident.*" */
+    cli_netconfig net;         /* "egress.*", "incident.*" */
     /* "serve.*": watchpost serve (docs/SERVE.md); NULL/0: its defaults */
     char *serve_listen, *serve_cert, *serve_key, *serve_user;
     long serve_threads;

@@ -97,8 +97,8 @@ act(SMFICTX *ctx, wpm_conn *c, wp_store *store, const wp_report *r, const wp_env
     const char *qid = qid_of(ctx);
     bool truncated = c->total > c->len;
     /* a cut copy is recorded as such: the store refuses to release it (Postfix holds it) */
-    wp_store_decision d = {.report = r, .env = env, .queue_id = qid,
-                           .whole_size = truncated ? c->total : 0};
+    wp_store_decision d = {
+        .report = r, .env = env, .queue_id = qid, .whole_size = truncated ? c->total : 0};
     char err[512] = "", ref[WP_QUARANTINE_REF_SIZE] = "";
     wp_action a = r->verdict.action;
     const char *vname = wp_verdict_name(r->verdict.cls);

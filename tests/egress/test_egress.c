@@ -537,7 +537,7 @@ test_exfil_first_record(void **state)
     assert_string_equal(f->src, "10.4.0.9");
     assert_int_equal(f->dst_port, 443);
     assert_int_equal(f->count, 250000000);
-    assert_true(f->first_ts == T0); /* the connection, not the window's start */
+    assert_true(f->first_ts == T0);                /* the connection, not the window's start */
     assert_true(f->score > 0.8 && f->score < 0.9); /* 0.5 + 0.25 log2(2.5) */
     assert_str_contains(f->evidence, "ceiling");
     /* a second one in the same window doubles the pair's sum: reported again, a third not */

@@ -26,8 +26,8 @@
 
 #include "store/store_int.h"
 #include "watchpost/access.h"
-#include "watchpost/incident.h"
 #include "watchpost/hunt.h"
+#include "watchpost/incident.h"
 #include "wpt.h"
 
 /* ---- helpers ---- */
@@ -1137,8 +1137,7 @@ test_search_indexes(void **state)
                           "COVERING INDEX findings_code"));
     assert_true(plan_uses(&t, "SELECT decision_id FROM attachments WHERE sha256 = ?14",
                           "COVERING INDEX attachments_sha256"));
-    assert_true(plan_uses(&t,
-                          "SELECT decision_id FROM recipients WHERE rcpt = ?8 COLLATE NOCASE",
+    assert_true(plan_uses(&t, "SELECT decision_id FROM recipients WHERE rcpt = ?8 COLLATE NOCASE",
                           "COVERING INDEX recipients_rcpt"));
     tdir_remove(&t);
 }
@@ -1706,9 +1705,10 @@ test_incidents_updated_after(void **state)
     tdir t;
     tdir_make(&t);
     wp_store *s = store_open(&t, false);
-    db_exec(&t, "INSERT INTO incidents(id, status, severity, title, first_evidence, last_evidence,"
-                " detected_at, updated) VALUES (1, 'open', 5, 'high, old', 0, 0, 0, 100),"
-                " (2, 'closed', 1, 'low, new', 0, 0, 0, 200), (3, 'acked', 3, 'mid', 0, 0, 0, 150)");
+    db_exec(&t,
+            "INSERT INTO incidents(id, status, severity, title, first_evidence, last_evidence,"
+            " detected_at, updated) VALUES (1, 'open', 5, 'high, old', 0, 0, 0, 100),"
+            " (2, 'closed', 1, 'low, new', 0, 0, 0, 200), (3, 'acked', 3, 'mid', 0, 0, 0, 150)");
     wp_incident_filter f;
     wp_incident_filter_init(&f);
     f.status = "all";

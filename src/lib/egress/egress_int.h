@@ -207,7 +207,7 @@ void eg_ids_record(wp_egress *e, eg_rec *x);
 /* The bytes one (host, destination) pair sent in its current volume_window, for the
  * per-destination ceiling (exfil.c); kept in the pair (beacon.c). */
 typedef struct eg_ceiling {
-    double win_start, win_first; /* the window's start; its first connection's ts */
+    double win_start, win_first;               /* the window's start; its first connection's ts */
     uint64_t win_bytes, win_reported, win_max; /* sum, sum at the last report, largest conn */
 } eg_ceiling;
 

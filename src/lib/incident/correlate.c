@@ -161,8 +161,8 @@ prep(wp_correlator *c, const char *sql, sqlite3_stmt **st)
             return SQLITE_OK;
         }
         if (c->stmts[i].sql == NULL) {
-            int rc = sqlite3_prepare_v3(wp_store_sqlite(c->store), sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                        &c->stmts[i].st, NULL);
+            int rc = sqlite3_prepare_v3(wp_store_sqlite(c->store), sql, -1,
+                                        SQLITE_PREPARE_PERSISTENT, &c->stmts[i].st, NULL);
             if (rc != SQLITE_OK)
                 return rc;
             c->stmts[i].sql = sql;

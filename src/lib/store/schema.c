@@ -165,12 +165,12 @@ static const char *const migrations[] = {
 
     /* 5: searching a large store (bench/serve_bench.sh: 1,000,000 decisions, docs/
      * PERFORMANCE.md "watchpost serve"). The sender's domain - from the last '@', lower
-     * case, WP_STORE_SENDER_DOMAIN_EXPR of store_int.h on the bare column - is indexed, so "@domain" is
-     * an index search instead of a LIKE '%@domain' that read every row of the other index
-     * (verdict=phishing&sender=@domain: 150-230 ms). The indexes behind the
-     * "d.id IN (SELECT decision_id ...)" filters (finding code, attachment SHA-256,
-     * recipient) also carry decision_id: the subquery then reads only the index, not one
-     * table row per match (a common finding code: 40-60 ms -> 4 ms). */
+     * case, WP_STORE_SENDER_DOMAIN_EXPR of store_int.h on the bare column - is indexed, so
+     * "@domain" is an index search instead of a LIKE '%@domain' that read every row of the other
+     * index (verdict=phishing&sender=@domain: 150-230 ms). The indexes behind the "d.id IN (SELECT
+     * decision_id ...)" filters (finding code, attachment SHA-256, recipient) also carry
+     * decision_id: the subquery then reads only the index, not one table row per match (a common
+     * finding code: 40-60 ms -> 4 ms). */
     "CREATE INDEX decisions_sender_domain ON decisions("
     " lower(substr(mail_from, length(rtrim(mail_from, replace(mail_from, '@', ''))))));"
     "DROP INDEX findings_code;"

@@ -97,7 +97,7 @@ wp_direction wp_store_direction_from_name(const char *name);
     "SELECT q.ref, q.decision_id, q.created, q.size, q.sha256, q.state, q.released_by,"        \
     " q.released_at, q.deleted_by, q.deleted_at, q.delete_reason, d.mail_from, d.hdr_subject," \
     " d.hdr_from, d.verdict, d.severity, d.client_ip, d.client_name, d.helo, d.direction,"     \
-    " d.authenticated, d.arrival, q.truncated, q.whole_size, q.claimed_by, q.claimed_at,"     \
+    " d.authenticated, d.arrival, q.truncated, q.whole_size, q.claimed_by, q.claimed_at,"      \
     " d.queue_id FROM quarantine q JOIN decisions d ON d.id = q.decision_id"
 
 /* The statement for one combination of filter clauses (mask of bits 0..EVF__COUNT-1),
@@ -111,7 +111,7 @@ size_t wp_store_page_size(size_t limit);
  * The same expression (on the bare column) is the index decisions_sender_domain (schema.c,
  * migration 5), so a "sender=@domain" filter written with it is an index search; the store
  * test checks the planner uses that index for it. */
-#define WP_STORE_SENDER_DOMAIN_EXPR                                                              \
+#define WP_STORE_SENDER_DOMAIN_EXPR \
     "lower(substr(d.mail_from, length(rtrim(d.mail_from, replace(d.mail_from, '@', '')))))"
 
 /* "@domain" sender filters of the quarantine list become a LIKE pattern with % and _

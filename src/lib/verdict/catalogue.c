@@ -82,7 +82,8 @@ static const wp_finding_def catalogue[] = {
     {"PDF_NAME_OBFUSCATION", M, 4, "PDF names hidden with #xx escapes"},
     {"PDF_FORM", P, 1, "PDF with an interactive form (AcroForm or XFA)"},
     {"PDF_ENCRYPTED", A, 1, "encrypted PDF (streams not inspectable)"},
-    {"PDF_TOO_COMPLEX", A, 1, "PDF beyond the tokenizer's bounds (nesting, tokens, object streams)"},
+    {"PDF_TOO_COMPLEX", A, 1,
+     "PDF beyond the tokenizer's bounds (nesting, tokens, object streams)"},
     {"TNEF_CORRUPT", A, 1, "TNEF (winmail.dat) stream is malformed"},
     /* rules */
     {"YARA_MATCH", M, 5, "a YARA rule matched (weight from the rule's 'weight' meta)"},
