@@ -112,10 +112,11 @@ user_answer(wps_req *r, wp_status st, const char *action, const char *obj, const
 {
     wps_audit(r, action, obj, reason, st == WP_OK ? "ok" : err);
     u->pwhash[0] = '\0';
-    if (st != WP_OK)
+    if (st != WP_OK) {
         wps_store_refused(r, st, err, 500);
-    else
+    } else {
         wps_json(r, 200, user_json(u));
+    }
 }
 
 void
